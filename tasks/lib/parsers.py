@@ -172,3 +172,17 @@ def parse_server_url(log: str) -> str | None:
     """The URL a gunicorn or uvicorn server says it listens on, wherever it is on the line."""
     match = re.search(r"(?:Listening at:|running on)\s+(https?://\S+)", log)
     return match.group(1) if match else None
+
+
+def parse_fi_info_providers(text: str) -> dict[str, str]:
+    """`fi_info -l`: provider -> version. Not proof of EFA either way (older libfabric omits efa from
+    the list when no device exists, newer always lists it), so the checks do not rely on it."""
+    providers: dict[str, str] = {}
+    name = None
+    for line in text.splitlines():
+        if line and not line[0].isspace() and line.rstrip().endswith(":"):
+            name = line.strip()[:-1]
+            providers[name] = ""
+        elif name and line.strip().startswith("version:"):
+            providers[name] = line.split(":", 1)[1].strip()
+    return providers
