@@ -17,6 +17,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   emit nixl.transfer skip "cannot run: $reason"
   exit 0
 fi
-# The two-node transfer (agent metadata exchange between rank 0 and rank 1, a registered GPU buffer,
-# LIBFABRIC WRITE and a bandwidth figure) is not written yet: say so rather than pretend.
-emit nixl.transfer skip "not implemented yet: the two-node NIXL LIBFABRIC transfer test is a follow-up"
+if [ "$NIXL_RANK" -gt 1 ]; then
+  emit nixl.transfer skip "the transfer test runs between rank 1 and rank 0 only"
+  exit 0
+fi
+role=target
+[ "$NIXL_RANK" = 1 ] && role=initiator
+out="$("$NIXL_VENV/bin/python" "$NIXL_LIB/nixl_transfer.py" --role "$role" --node "$NIXL_NODE" \
+  --peer-ip "$NIXL_HEAD_IP" --port "${NIXL_TRANSFER_PORT:-5601}" --wait "${NIXL_TRANSFER_WAIT:-900}" \
+  2>"$NIXL_RAW/nixl_transfer.err")" || true
+if [ -z "$out" ]; then
+  emit nixl.transfer fail "nixl_transfer.py crashed: $(tail -n 1 "$NIXL_RAW/nixl_transfer.err")"
+  exit 0
+fi
+printf '%s\n' "$out"
+printf '%s\n' "$out" | grep '^NIXL-CHECK ' >>"$NIXL_RESULTS"
