@@ -1,26 +1,25 @@
-"""`nixl-console`: the command line. Bad input ends in one clear line and exit 2, never a traceback."""
+"""`nixl-console`: the command line. Bad input ends in one clear line and exit 2, never a traceback.
+
+Imports of boto3, the emulator and the engine happen inside the commands, so `--help` stays instant.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import signal
 import sys
-import time
 from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
 
-from console.cdk_cli import CdkCliMissing, run_cdk
-from console.context import UsageError, context_args, parse_overrides, resolve_config
-from console.stack_summary import summarize_template
+from console.context import UsageError, parse_overrides, resolve_config
 from stack.cdk_env import PROJECT_ROOT
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="nixl-console",
-        description="Stand up and verify an AWS EFA GPU cluster for NIXL-over-EFA disaggregated inference.",
-    )
+def _common() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "-c",
@@ -28,15 +27,75 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="CDK context override (see README: context keys), repeatable",
+        help="CDK context override (README: context keys); repeatable",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    synth = sub.add_parser("synth", parents=[common], help="synthesize the stack offline and summarize it")
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nixl-console",
+        description="Deploy, verify and operate an AWS EFA GPU cluster for NIXL-over-EFA disaggregated inference.",
+        parents=[_common()],
+    )
+    parser.add_argument("--auto", action="store_true", help="headless: plain lines, no TUI (also when not a tty)")
+    parser.add_argument("--sandbox", action="store_true", help="run on the local sandbox (no AWS account)")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="also write report.json here")
+    parser.add_argument("--junit", type=Path, metavar="FILE", help="also write junit.xml here")
+    parser.add_argument(
+        "--runs-dir",
+        type=Path,
+        default=PROJECT_ROOT / "runs",
+        metavar="DIR",
+        help="where run directories go (default: runs/)",
+    )
+    parser.add_argument("--show-cdk", action="store_true", help="print the CDK CLI's own output too")
+    sb = parser.add_argument_group("sandbox")
+    sb.add_argument("--sandbox-profile", metavar="NAME", help="simulated hardware for every node (p4d, p5, ...)")
+    sb.add_argument(
+        "--sandbox-node",
+        action="append",
+        default=[],
+        metavar="NODE=PROFILE_OR_DIR",
+        help="simulated hardware for one node; repeatable",
+    )
+    sb.add_argument("--sandbox-fail", action="append", default=[], metavar="NODE", help="this node's task fails")
+    sb.add_argument(
+        "--sandbox-unregistered",
+        action="append",
+        default=[],
+        metavar="NODE",
+        help="this node's SSM agent never registers",
+    )
+    sb.add_argument(
+        "--sandbox-throttle",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="throttle this share of AWS API calls (0..0.99)",
+    )
+    sb.add_argument("--sandbox-timeout", type=int, metavar="SECONDS", help="SSM execution timeout for the tasks")
+    sb.add_argument(
+        "--sandbox-register-timeout",
+        type=float,
+        default=30,
+        metavar="SECONDS",
+        help="how long to wait for the nodes to register with SSM (default 30)",
+    )
+    sub = parser.add_subparsers(dest="command")
+    synth = sub.add_parser("synth", parents=[_common()], help="synthesize the stack offline and summarize it")
     synth.add_argument("--output", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
     return parser
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from console.cdk_cli import run_cdk
+    from console.context import context_args
+    from console.stack_summary import summarize_template
+
     overrides = parse_overrides(args.context)
     config = resolve_config(overrides)
     started = time.monotonic()
@@ -53,18 +112,125 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _node_choices(pairs: list[str]) -> dict[str, str]:
+    nodes = {}
+    for pair in pairs:
+        node, sep, value = pair.partition("=")
+        if not sep or not node.startswith("node") or not node[4:].isdigit() or not value:
+            raise UsageError(f"--sandbox-node {pair!r}: expected NODE=PROFILE_OR_DIR, for example node2=no-efa")
+        nodes[node] = value
+    return nodes
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    overrides = parse_overrides(args.context)
+    config = resolve_config(overrides)
+    if not args.sandbox and any(
+        (args.sandbox_profile, args.sandbox_node, args.sandbox_fail, args.sandbox_unregistered, args.sandbox_throttle)
+    ):
+        raise UsageError("--sandbox-* options need --sandbox")
+
+    from console.auto import AutoView, write_reports
+    from console.aws_clients import AwsClients, CredentialsError
+    from console.engine import Engine, Target
+    from console.events import Event
+    from console.report import build_report, junit_xml
+    from console.run_dir import RunRecorder, new_run_dir
+
+    sandbox = None
+    if args.sandbox:
+        from console.sandbox.runtime import Sandbox, SandboxError, SandboxSpec
+
+        spec = SandboxSpec(
+            profile=args.sandbox_profile,
+            nodes=_node_choices(args.sandbox_node),
+            failing=set(args.sandbox_fail),
+            unregistered=set(args.sandbox_unregistered),
+            throttle=args.sandbox_throttle,
+            command_timeout=args.sandbox_timeout,
+        )
+        try:
+            spec.validate()
+        except SandboxError as err:
+            raise UsageError(str(err)) from None
+
+    run_dir = new_run_dir(args.runs_dir, config.stack_name)
+    recorder = RunRecorder(run_dir)
+    view = AutoView(show_cdk=args.show_cdk)
+    events: list[Event] = []
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        view(event)
+
+    try:
+        if args.sandbox:
+            sandbox = Sandbox(run_dir / "sandbox", spec, config.region).start()
+            aws_env = sandbox.aws_env()
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | aws_env
+            target = Target(
+                AwsClients(config.region, sandbox.endpoint_url, aws_env),
+                env,
+                sandbox=True,
+                mlflow_port=sandbox.mlflow_port,
+                register_timeout=args.sandbox_register_timeout,
+                command_timeout=args.sandbox_timeout or 900,
+                deploy_timeout=600,
+                mlflow_url=sandbox.mlflow_url,
+                prepare=sandbox.bootstrap,
+            )
+            print(f"sandbox: AWS API at {sandbox.endpoint_url}, run directory {run_dir}", flush=True)
+        else:
+            clients = AwsClients(config.region)
+            try:
+                account = clients.check_credentials()
+            except CredentialsError as err:
+                raise UsageError(str(err)) from None
+            target = Target(clients, dict(os.environ), sandbox=False)
+            print(f"AWS account {account}, region {config.region}, run directory {run_dir}", flush=True)
+
+        engine = Engine(config, overrides, target, recorder, emit)
+
+        def on_sigint(signum: int, frame: FrameType | None) -> None:
+            if engine.command_id and not engine._cancel.is_set():
+                engine.cancel()  # the stream loop cancels the command, drains and stops
+            else:
+                raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            exit_code = engine.run()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        report = build_report(
+            events,
+            stack=config.stack_name,
+            region=config.region,
+            sandbox=args.sandbox,
+            run_dir=str(run_dir),
+            nodes=engine.node_infos(),
+        )
+        write_reports(report, run_dir, junit_xml(report), args.report, args.junit)
+        print(f"report: {run_dir / 'report.json'}  junit: {run_dir / 'junit.xml'}  logs: {run_dir}", flush=True)
+        return exit_code
+    finally:
+        recorder.close()
+        if sandbox is not None:
+            sandbox.stop()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "synth":
             return cmd_synth(args)
-    except (UsageError, CdkCliMissing) as err:
+        return cmd_run(args)
+    except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
-    return EXIT_USAGE
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

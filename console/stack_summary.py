@@ -11,11 +11,7 @@ def summarize_template(stack_name: str, template: dict[str, Any]) -> list[str]:
     counts = Counter(r["Type"] for r in resources.values())
     outputs = template.get("Outputs", {})
     lt = next(
-        (
-            r["Properties"]["LaunchTemplateData"]
-            for r in resources.values()
-            if r["Type"] == "AWS::EC2::LaunchTemplate"
-        ),
+        (r["Properties"]["LaunchTemplateData"] for r in resources.values() if r["Type"] == "AWS::EC2::LaunchTemplate"),
         {},
     )
     interfaces = lt.get("NetworkInterfaces", [])

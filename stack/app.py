@@ -16,9 +16,7 @@ from stack.nag import suppress_reviewed_findings  # noqa: E402
 from stack.nixl_stack import NixlEfaStack  # noqa: E402
 
 
-def build_app(
-    context: dict[str, object] | None = None, outdir: str | None = None
-) -> tuple[cdk.App, NixlEfaStack]:
+def build_app(context: dict[str, object] | None = None, outdir: str | None = None) -> tuple[cdk.App, NixlEfaStack]:
     """Build the app with the given context (the CLI passes cdk.json and -c values itself)."""
     app = cdk.App(context=context, outdir=outdir)
     config = load_config(app.node.try_get_context)

@@ -46,8 +46,7 @@ class EfaCluster(Construct):
         self.placement_group = ec2.CfnPlacementGroup(self, "PlacementGroup", strategy="cluster")
 
         image_id = (
-            config.ami_id
-            or ec2.MachineImage.from_ssm_parameter(config.ami_ssm_parameter).get_image(self).image_id
+            config.ami_id or ec2.MachineImage.from_ssm_parameter(config.ami_ssm_parameter).get_image(self).image_id
         )
 
         self.launch_template = ec2.CfnLaunchTemplate(
@@ -57,9 +56,7 @@ class EfaCluster(Construct):
                 image_id=image_id,
                 instance_type=config.instance_type,
                 key_name=config.key_name,
-                iam_instance_profile=ec2.CfnLaunchTemplate.IamInstanceProfileProperty(
-                    arn=instance_profile_arn
-                ),
+                iam_instance_profile=ec2.CfnLaunchTemplate.IamInstanceProfileProperty(arn=instance_profile_arn),
                 placement=ec2.CfnLaunchTemplate.PlacementProperty(
                     group_name=self.placement_group.ref,
                     availability_zone=config.availability_zone,

@@ -18,9 +18,7 @@ Profile = Literal["dev", "prod"]
 
 # The public SSM parameter of the AWS Deep Learning Base OSS Nvidia Driver GPU AMI (Ubuntu 22.04): it ships
 # the EFA installer, libfabric, the NVIDIA driver and CUDA. Resolved by CloudFormation at deploy time.
-DEFAULT_AMI_SSM_PARAMETER = (
-    "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
-)
+DEFAULT_AMI_SSM_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-ubuntu-22.04/latest/ami-id"
 # The DLAMI root snapshot is 75 GiB; a root volume must be at least the snapshot's size. We ask for a
 # little headroom above it because vLLM, NIXL and their CUDA wheels take about 20 GiB.
 MIN_VOLUME_GIB = 100
@@ -151,9 +149,7 @@ def load_config(context: Mapping[str, Any] | Callable[[str], Any]) -> StackConfi
 
     stack_name = str(pick("stackName") or "nixl-efa-dev-east-1").strip()
     if not _STACK_NAME.match(stack_name):
-        raise ConfigError(
-            "stackName", stack_name, "letters, digits and hyphens, starting with a letter, at most 128"
-        )
+        raise ConfigError("stackName", stack_name, "letters, digits and hyphens, starting with a letter, at most 128")
 
     region = str(pick("region") or "us-east-1").strip()
     if not _REGION.match(region):
@@ -176,9 +172,7 @@ def load_config(context: Mapping[str, Any] | Callable[[str], Any]) -> StackConfi
 
     ami_id = _optional("amiId", get("amiId"), _AMI_ID, "an AMI id such as ami-0123456789abcdef0")
     ami_ssm = (
-        _optional(
-            "amiSsmParameter", get("amiSsmParameter"), _SSM_PARAM, "an SSM parameter path starting with /"
-        )
+        _optional("amiSsmParameter", get("amiSsmParameter"), _SSM_PARAM, "an SSM parameter path starting with /")
         or DEFAULT_AMI_SSM_PARAMETER
     )
     key_name = _optional("keyName", get("keyName"), _KEY_NAME, "an EC2 key pair name (printable ASCII)")

@@ -22,9 +22,7 @@ SUBNET_CIDR = "10.42.0.0/20"
 class ClusterNetwork(Construct):
     def __init__(self, scope: Construct, cid: str, *, config: StackConfig) -> None:
         super().__init__(scope, cid)
-        self.vpc = ec2.CfnVPC(
-            self, "Vpc", cidr_block=VPC_CIDR, enable_dns_hostnames=True, enable_dns_support=True
-        )
+        self.vpc = ec2.CfnVPC(self, "Vpc", cidr_block=VPC_CIDR, enable_dns_hostnames=True, enable_dns_support=True)
         Tags.of(self.vpc).add("Name", f"{config.stack_name}-vpc")
 
         self.subnet = ec2.CfnSubnet(

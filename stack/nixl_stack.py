@@ -33,9 +33,7 @@ class NixlEfaStack(Stack):
         self.network = ClusterNetwork(self, "Network", config=config)
         self.scripts = ScriptsBucket(self, "Scripts", config=config)
         self.command_logs = CommandLogs(self, "CommandLogs", config=config)
-        self.node_role = NodeRole(
-            self, "NodeRole", bucket=self.scripts.bucket, log_group=self.command_logs.log_group
-        )
+        self.node_role = NodeRole(self, "NodeRole", bucket=self.scripts.bucket, log_group=self.command_logs.log_group)
         self.cluster = EfaCluster(
             self,
             "Cluster",
@@ -47,9 +45,7 @@ class NixlEfaStack(Stack):
         self._outputs()
 
     def _output(self, key: str, value: str, description: str) -> None:
-        CfnOutput(
-            self, key, value=value, description=description, export_name=f"{self.config.stack_name}-{key}"
-        )
+        CfnOutput(self, key, value=value, description=description, export_name=f"{self.config.stack_name}-{key}")
 
     def _outputs(self) -> None:
         config = self.config
@@ -66,11 +62,7 @@ class NixlEfaStack(Stack):
             "Whether the nodes have public addresses",
         )
         self._output("ScriptsBucketName", self.scripts.bucket.bucket_name, "Bucket holding the node tasks")
-        self._output(
-            "CommandLogGroupName", self.command_logs.log_group.log_group_name, "SSM command output log group"
-        )
-        self._output(
-            "PlacementGroupName", self.cluster.placement_group.ref, "Cluster placement group of the nodes"
-        )
+        self._output("CommandLogGroupName", self.command_logs.log_group.log_group_name, "SSM command output log group")
+        self._output("PlacementGroupName", self.cluster.placement_group.ref, "Cluster placement group of the nodes")
         self._output("NodeCount", str(config.node_count), "Number of nodes")
         self._output("InstanceType", config.instance_type, "EC2 instance type of the nodes")

@@ -25,15 +25,11 @@ class NodeRole(Construct):
             iam.PolicyStatement(sid="ListScripts", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
         )
         self.role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ReadScripts", actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")]
-            )
+            iam.PolicyStatement(sid="ReadScripts", actions=["s3:GetObject"], resources=[bucket.arn_for_objects("*")])
         )
 
         stack = Stack.of(self)
-        group_arn = (
-            f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{log_group.log_group_name}"
-        )
+        group_arn = f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{log_group.log_group_name}"
         # The SSM agent writes each command's output into this one group (CloudWatchOutputConfig).
         self.role.add_to_policy(
             iam.PolicyStatement(

@@ -45,13 +45,15 @@ class PlacementGroup(CloudFormationModel):
         return "AWS::EC2::PlacementGroup"
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
-                                        region_name: str, **kwargs: Any) -> PlacementGroup:  # fmt: skip
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> PlacementGroup:
         return cls(resource_name, cloudformation_json.get("Properties", {}).get("Strategy", "cluster"))
 
     @classmethod
-    def delete_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any, account_id: str,
-                                        region_name: str) -> None:  # fmt: skip
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+    ) -> None:
         return None
 
     @property
@@ -64,8 +66,9 @@ def _stack_of(resources_map: Any, account_id: str, region: str) -> Any:
     return backend.stacks.get(resources_map.stack_id)
 
 
-def _add_event(stack: Any, logical_id: str, resource_type: str, status: str, reason: str | None = None,
-               physical_id: str = "") -> None:  # fmt: skip
+def _add_event(
+    stack: Any, logical_id: str, resource_type: str, status: str, reason: str | None = None, physical_id: str = ""
+) -> None:
     stack.events.append(
         cfn_models.Event(
             stack_id=stack.stack_id,
@@ -85,8 +88,9 @@ def _patch_resource_events() -> None:
     original = parsing.parse_and_create_resource
 
     @functools.wraps(original)
-    def create_with_events(logical_id: str, resource_json: dict[str, Any], resources_map: Any,
-                           account_id: str, region_name: str) -> Any:  # fmt: skip
+    def create_with_events(
+        logical_id: str, resource_json: dict[str, Any], resources_map: Any, account_id: str, region_name: str
+    ) -> Any:
         if resources_map.stack_id in _deleted:
             # The emulator's lazy map would re-create a deleted resource to resolve a Ref (its outputs).
             return None
@@ -100,7 +104,7 @@ def _patch_resource_events() -> None:
             if stack is not None:
                 _add_event(stack, logical_id, rtype, "CREATE_FAILED", f"{type(err).__name__}: {err}")
             raise
-        if stack is not None and resource is not None:
+        if stack is not None:  # a type the emulator skips (returns None) still completes, as in AWS
             physical = getattr(resource, "physical_resource_id", "") or ""
             _add_event(stack, logical_id, rtype, "CREATE_COMPLETE", physical_id=str(physical))
         return resource
@@ -137,14 +141,10 @@ def _patch_delete_events() -> None:
 
     def outputs(self: Any) -> Any:
         # A deleted stack has no outputs (the emulator would resolve them against deleted resources).
-        return (
-            None if self.stack_id in _deleted and self.status == "DELETE_COMPLETE" else original_outputs(self)
-        )
+        return None if self.stack_id in _deleted and self.status == "DELETE_COMPLETE" else original_outputs(self)
 
     def exports(self: Any) -> Any:
-        return (
-            [] if self.stack_id in _deleted and self.status == "DELETE_COMPLETE" else original_exports(self)
-        )
+        return [] if self.stack_id in _deleted and self.status == "DELETE_COMPLETE" else original_exports(self)
 
     cfn_models.Stack.delete = delete  # type: ignore[method-assign]
     cfn_models.Stack.outputs = property(outputs)  # type: ignore[method-assign, assignment]
@@ -156,8 +156,9 @@ def _patch_instances_from_launch_template() -> None:
     """AWS::EC2::Instance ignores LaunchTemplate: take image, type, subnet, groups and key from it."""
     original = Instance.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-    def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
-               **kwargs: Any) -> Any:  # fmt: skip
+    def create(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
         props = cloudformation_json.setdefault("Properties", {})
         spec = props.get("LaunchTemplate")
         if spec:
@@ -186,8 +187,9 @@ def _patch_custom_resources() -> None:
     """Custom resources would run their Lambda in Docker. The stack's only one is CDK's bucket
     auto-delete, emulated at bucket deletion below: complete them at once."""
 
-    def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
-               **kwargs: Any) -> CustomModel:  # fmt: skip
+    def create(
+        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any
+    ) -> CustomModel:
         model = CustomModel(region_name, "sandbox", kwargs["LogicalId"], resource_name)
         model.set_data({})
         stack = cfn_models.cloudformation_backends[account_id][region_name].get_stack(kwargs["StackId"])
@@ -201,9 +203,7 @@ def _patch_bucket_auto_delete() -> None:
     """What CDK's auto-delete Lambda does: empty a bucket tagged for it before CloudFormation deletes it."""
     original = FakeBucket.delete_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-    def delete(
-        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-    ) -> None:
+    def delete(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
         backend = s3_backends[account_id][get_partition(region_name)]
         bucket = backend.buckets.get(resource_name)
         if bucket is not None:
@@ -263,9 +263,7 @@ def _patch_vpc_teardown() -> None:
     with a route to an internet gateway is never deletable: do what CloudFormation's deletes do."""
     original = VPC.delete_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-    def delete(
-        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
-    ) -> None:
+    def delete(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> None:
         backend = ec2_backends[account_id][region_name]
         for table in list(backend.route_tables.values()):
             if table.vpc_id == resource_name and table.main_association_id is None:
@@ -300,9 +298,17 @@ def _patch_no_op_updates() -> None:
     The sandbox does not notice a parameter-only change (the AMI parameter resolves to one fixed image)."""
     original = cfn_models.CloudFormationBackend.create_change_set
 
-    def create(self: Any, stack_name: str, change_set_name: str, template: str, parameters: dict[str, str],
-               description: str, change_set_type: str, *args: Any,
-               **kwargs: Any) -> tuple[str, str]:  # fmt: skip
+    def create(
+        self: Any,
+        stack_name: str,
+        change_set_name: str,
+        template: str,
+        parameters: dict[str, str],
+        description: str,
+        change_set_type: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[str, str]:
         change_set_id, stack_id = original(
             self,
             stack_name,
@@ -320,8 +326,7 @@ def _patch_no_op_updates() -> None:
             change_set.status = "FAILED"
             change_set.execution_status = "UNAVAILABLE"
             change_set.status_reason = (
-                "The submitted information didn't contain changes. "
-                "Submit different information to create a change set."
+                "The submitted information didn't contain changes. Submit different information to create a change set."
             )
             change_set.changes = []
         return change_set_id, stack_id

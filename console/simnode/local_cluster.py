@@ -70,17 +70,39 @@ class LocalCluster:
             node_environ.update(NIXL_MLFLOW_WAIT="120", NIXL_MLFLOW_START_TIMEOUT="120", **(env or {}))
             node_environ.update((node_env_overrides or {}).get(node, {}))
             args = [
-                "bash", str(TASKS_DIR / "task_runner.sh"),
-                "--source", str(TASKS_DIR), "--node", node, "--rank", str(rank), "--head-ip", HEAD_IP,
-                "--run-id", run_id, "--stack", self.stack, "--instance-type", p.instance_type,
-                "--expected-efa", str(info.efa_interfaces if info else ""),
-                "--expected-gpus", str(info.gpus if info else ""),
-                "--work-dir", str(self.work_dir(node)), "--mlflow-port", str(self.mlflow_port),
-            ]  # fmt: skip
+                "bash",
+                str(TASKS_DIR / "task_runner.sh"),
+                "--source",
+                str(TASKS_DIR),
+                "--node",
+                node,
+                "--rank",
+                str(rank),
+                "--head-ip",
+                HEAD_IP,
+                "--run-id",
+                run_id,
+                "--stack",
+                self.stack,
+                "--instance-type",
+                p.instance_type,
+                "--expected-efa",
+                str(info.efa_interfaces if info else ""),
+                "--expected-gpus",
+                str(info.gpus if info else ""),
+                "--work-dir",
+                str(self.work_dir(node)),
+                "--mlflow-port",
+                str(self.mlflow_port),
+            ]
             proc = subprocess.Popen(
-                args, env=node_environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                args,
+                env=node_environ,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
                 stdin=subprocess.DEVNULL,
-            )  # fmt: skip
+            )
             procs.append((node, rank, proc))
         runs = []
         for node, rank, proc in procs:

@@ -70,11 +70,7 @@ def ibv_devices_text(devices: list[str]) -> str:
 P5_BUSES = [b + i for b in (79, 96, 113, 130, 147, 164, 181, 198) for i in range(4)]
 P5EN_BUSES = [b + i for b in (79, 113, 147, 181) for i in range(4)]
 
-LSMOD_GDR = (
-    "Module                  Size  Used by\n"
-    "nvidia_peermem         16384  0\n"
-    "efa                   147456  0\n"
-)
+LSMOD_GDR = "Module                  Size  Used by\nnvidia_peermem         16384  0\nefa                   147456  0\n"
 MODINFO_GDR = (
     "filename:       /lib/modules/5.15.0-1063-aws/updates/efa.ko\nversion:        2.13.0g\n"
     "license:        Dual BSD/GPL\ndescription:    Elastic Fabric Adapter (EFA)\nparm:           gdr: Y\n"

@@ -29,13 +29,9 @@ def _wheel(dest: Path, dist: str, version: str, module: str, requires: list[str]
         *[f"Requires-Dist: {r}" for r in requires],
     ]
     files = {
-        f"{module}/__init__.py": (
-            f'"""{NOTICE}."""\n__version__ = "{version}"\nSIMULATED = True\n' if module else ""
-        ),
+        f"{module}/__init__.py": (f'"""{NOTICE}."""\n__version__ = "{version}"\nSIMULATED = True\n' if module else ""),
         f"{info}/METADATA": "\n".join(metadata) + "\n",
-        f"{info}/WHEEL": (
-            f"Wheel-Version: 1.0\nGenerator: nixl-efa-console\nRoot-Is-Purelib: true\nTag: {tag}\n"
-        ),
+        f"{info}/WHEEL": (f"Wheel-Version: 1.0\nGenerator: nixl-efa-console\nRoot-Is-Purelib: true\nTag: {tag}\n"),
     }
     if not module:
         files.pop(f"{module}/__init__.py")

@@ -55,18 +55,14 @@ def run(a: argparse.Namespace) -> int:
 
     if role == "target":
         if not wait_for(lambda: agent.check_remote_metadata(peer), deadline):
-            return emit(
-                a.node, "warn", f"rank 1 did not connect within {a.wait}s (see its nixl.transfer)", **data
-            )
+            return emit(a.node, "warn", f"rank 1 did not connect within {a.wait}s (see its nixl.transfer)", **data)
         agent.send_notif(peer, agent.get_serialized_descs(reg.trim()))
         if not wait_for(lambda: agent.check_remote_xfer_done(peer, NOTIF), deadline):
             return emit(a.node, "fail", f"no NIXL write from rank 1 within {a.wait}s", **data)
         torch.cuda.synchronize()
         if not torch.all(tensor == PATTERN).item():
             return emit(a.node, "fail", "data written by rank 1 does not match what it sent", **data)
-        return emit(
-            a.node, "pass", f"received and verified {a.size_mib} MiB from rank 1 over LIBFABRIC", **data
-        )
+        return emit(a.node, "pass", f"received and verified {a.size_mib} MiB from rank 1 over LIBFABRIC", **data)
 
     agent.fetch_remote_metadata(peer, a.peer_ip, a.port)
     agent.send_local_metadata(a.peer_ip, a.port)
@@ -78,9 +74,12 @@ def run(a: argparse.Namespace) -> int:
 
     if not wait_for(got_descs, deadline) or not wait_for(lambda: agent.check_remote_metadata(peer), deadline):
         return emit(
-            a.node, "fail", f"no NIXL metadata from rank 0 at {a.peer_ip}:{a.port} within {a.wait}s "
-            "(rank 0 not ready, or the port is blocked by the security group)", **data,
-        )  # fmt: skip
+            a.node,
+            "fail",
+            f"no NIXL metadata from rank 0 at {a.peer_ip}:{a.port} within {a.wait}s "
+            "(rank 0 not ready, or the port is blocked by the security group)",
+            **data,
+        )
     remote = agent.deserialize_descs(notifs[peer][0])
     handle = agent.initialize_xfer("WRITE", reg.trim(), remote, peer, NOTIF)
     if not handle:
@@ -98,9 +97,13 @@ def run(a: argparse.Namespace) -> int:
     agent.remove_remote_agent(peer)
     agent.deregister_memory(reg)
     return emit(
-        a.node, "pass", f"{a.iters} x {a.size_mib} MiB GPU->GPU to rank 0 over LIBFABRIC: {gbps:.1f} Gbit/s",
-        gbit_per_s=round(gbps, 2), seconds=round(seconds, 4), **data,
-    )  # fmt: skip
+        a.node,
+        "pass",
+        f"{a.iters} x {a.size_mib} MiB GPU->GPU to rank 0 over LIBFABRIC: {gbps:.1f} Gbit/s",
+        gbit_per_s=round(gbps, 2),
+        seconds=round(seconds, 4),
+        **data,
+    )
 
 
 def main(argv: list) -> int:

@@ -130,9 +130,7 @@ def efa_devices(a: argparse.Namespace) -> None:
             **data,
         )
     elif a.ibv_rc == 0 and len(ibv_efa) != len(sysfs):
-        _emit(
-            "efa.devices", a.node, "warn", f"{len(sysfs)} EFA in sysfs, {len(ibv_efa)} in ibv_devices", **data
-        )
+        _emit("efa.devices", a.node, "warn", f"{len(sysfs)} EFA in sysfs, {len(ibv_efa)} in ibv_devices", **data)
     else:
         expected = f" of {a.expected} expected" if a.expected is not None else " (expected count unknown)"
         status = "pass" if a.expected is not None else "warn"
@@ -150,9 +148,7 @@ def efa_fabric(a: argparse.Namespace) -> None:
         elif a.rc == 127:
             reason = "fi_info not found: the EFA software (libfabric) is not installed"
         else:
-            reason = (
-                f"fi_info -p efa -t FI_EP_RDM failed: {_last_line(err) or _last_line(out) or f'exit {a.rc}'}"
-            )
+            reason = f"fi_info -p efa -t FI_EP_RDM failed: {_last_line(err) or _last_line(out) or f'exit {a.rc}'}"
         _emit("efa.provider", a.node, "fail", reason, rc=a.rc, error=code)
         _emit("efa.domains", a.node, "fail", "no efa RDM domain (see efa.provider)", count=0, domains=[])
         return
@@ -202,8 +198,7 @@ def _version_tuple(text: str) -> tuple:
 def efa_gdr(a: argparse.Namespace) -> None:
     modinfo, lsmod = _read(a.modinfo), _read(a.lsmod)
     gdr_module = any(
-        line.replace(" ", "").lower().endswith("gdr:y") or "gdr: y" in line.lower()
-        for line in modinfo.splitlines()
+        line.replace(" ", "").lower().endswith("gdr:y") or "gdr: y" in line.lower() for line in modinfo.splitlines()
     )
     peermem = any(line.split()[:1] == ["nvidia_peermem"] for line in lsmod.splitlines())
     libfabric = parse_libfabric_version(_read(a.fi_version)) or ""

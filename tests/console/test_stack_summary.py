@@ -18,9 +18,7 @@ def test_summary_reports_nodes_efa_disk_and_bucket_policy() -> None:
                         "InstanceType": "p4d.24xlarge",
                         "NetworkInterfaces": [{}, {}, {}, {}],
                         "MetadataOptions": {"HttpTokens": "optional"},
-                        "BlockDeviceMappings": [
-                            {"Ebs": {"VolumeSize": 300, "VolumeType": "gp3", "Encrypted": True}}
-                        ],
+                        "BlockDeviceMappings": [{"Ebs": {"VolumeSize": 300, "VolumeType": "gp3", "Encrypted": True}}],
                     }
                 },
             },

@@ -81,9 +81,7 @@ def test_console_synth_command_summarizes_and_rejects_bad_input(tmp_path: Path) 
         check=False,
     )
     assert bad.returncode == 2
-    assert bad.stderr.startswith(
-        "error: invalid context instanceType='t3.micro': an EFA-capable GPU instance type"
-    )
+    assert bad.stderr.startswith("error: invalid context instanceType='t3.micro': an EFA-capable GPU instance type")
     assert "Traceback" not in bad.stderr
     good = subprocess.run(
         [console, "synth", "--output", str(tmp_path / "o"), "-c", "instanceType=p4d.24xlarge"],

@@ -27,9 +27,7 @@ def _launch_data(s: Synth) -> dict[str, Any]:
         ({"instanceType": "p5en.48xlarge"}, 16),
     ],
 )
-def test_launch_template_has_every_efa_interface_by_aws_rules(
-    synth: SynthFn, overrides: dict, efa: int
-) -> None:
+def test_launch_template_has_every_efa_interface_by_aws_rules(synth: SynthFn, overrides: dict, efa: int) -> None:
     interfaces = _launch_data(synth(**overrides))["NetworkInterfaces"]
     assert len(interfaces) == efa
     assert [i["NetworkCardIndex"] for i in interfaces] == list(range(efa))
@@ -163,9 +161,7 @@ def test_ssh_only_when_ssh_cidr_is_given(synth: SynthFn) -> None:
 
 def test_ssh_open_to_the_world_is_said_loudly(synth: SynthFn, capsys: pytest.CaptureFixture[str]) -> None:
     synth(sshCidr="0.0.0.0/0")
-    assert (
-        "WARNING: sshCidr=0.0.0.0/0 opens SSH on every node to the whole internet" in capsys.readouterr().err
-    )
+    assert "WARNING: sshCidr=0.0.0.0/0 opens SSH on every node to the whole internet" in capsys.readouterr().err
 
 
 def test_node_role_least_privilege(synth: SynthFn) -> None:
@@ -184,9 +180,7 @@ def test_node_role_least_privilege(synth: SynthFn) -> None:
         }
     ]
     policy = s.only("AWS::IAM::Policy")["PolicyDocument"]["Statement"]
-    actions = sorted(
-        a for st in policy for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
-    )
+    actions = sorted(a for st in policy for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"]))
     assert actions == sorted(
         [
             "s3:ListBucket",
@@ -210,9 +204,7 @@ def test_node_role_least_privilege(synth: SynthFn) -> None:
 
 
 @pytest.mark.parametrize(("profile", "retain"), [("dev", False), ("prod", True)])
-def test_scripts_bucket_private_encrypted_and_lifecycle_by_profile(
-    synth: SynthFn, profile: str, retain: bool
-) -> None:
+def test_scripts_bucket_private_encrypted_and_lifecycle_by_profile(synth: SynthFn, profile: str, retain: bool) -> None:
     s = synth(profile=profile)
     buckets = s.resources("AWS::S3::Bucket")
     assert len(buckets) == 1
@@ -230,8 +222,7 @@ def test_scripts_bucket_private_encrypted_and_lifecycle_by_profile(
     assert "VersioningConfiguration" not in props
     policy = s.only("AWS::S3::BucketPolicy")["PolicyDocument"]["Statement"]
     assert any(
-        st["Effect"] == "Deny" and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-        for st in policy
+        st["Effect"] == "Deny" and st["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for st in policy
     )
     auto_delete = s.resources("Custom::S3AutoDeleteObjects")
     if retain:

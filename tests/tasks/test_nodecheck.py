@@ -58,12 +58,8 @@ def test_efa_fabric_domains_must_match_devices(tmp_path: Path) -> None:
         files={"o": out},
     )
     assert ok["efa.provider"].status == "pass" and ok["efa.domains"].data["count"] == 4
-    bad = run(
-        tmp_path, "efa-fabric", "--node", "n", "--out", str(tmp_path / "o"), "--rc", "0", "--devices", "3"
-    )
-    assert (
-        bad["efa.domains"].status == "fail" and "4 RDM domains but 3 EFA devices" in bad["efa.domains"].detail
-    )
+    bad = run(tmp_path, "efa-fabric", "--node", "n", "--out", str(tmp_path / "o"), "--rc", "0", "--devices", "3")
+    assert bad["efa.domains"].status == "fail" and "4 RDM domains but 3 EFA devices" in bad["efa.domains"].detail
 
 
 def test_efa_fabric_missing_tool(tmp_path: Path) -> None:
@@ -151,9 +147,7 @@ def test_gpu_checks(tmp_path: Path) -> None:
         files={"o": smi},
     )
     assert ok["gpu.devices"].status == "pass" and ok["gpu.devices"].data["count"] == 8
-    missing = run(
-        tmp_path, "gpu", "--node", "n", "--out", str(tmp_path / "o"), "--rc", "0", "--expected", "16"
-    )
+    missing = run(tmp_path, "gpu", "--node", "n", "--out", str(tmp_path / "o"), "--rc", "0", "--expected", "16")
     assert missing["gpu.devices"].status == "fail" and "expected 16" in missing["gpu.devices"].detail
     none = run(
         tmp_path,

@@ -28,9 +28,7 @@ def validate_line(line: str) -> CheckResult:
 
 
 def test_round_trip_and_schema() -> None:
-    result = CheckResult(
-        "efa.domains", "node1", "pass", "2 RDM domains", {"count": 2, "domains": ["a-rdm", "b-rdm"]}
-    )
+    result = CheckResult("efa.domains", "node1", "pass", "2 RDM domains", {"count": 2, "domains": ["a-rdm", "b-rdm"]})
     line = result.to_line()
     assert "\n" not in line
     assert validate_line(line) == result

@@ -14,9 +14,20 @@ from tests.tasks.test_protocol import validate_line
 pytestmark = pytest.mark.slow
 
 ALL_CHECKS = {
-    "system.facts", "gpu.devices", "vllm.version", "nixl.version", "mlflow.version", "mlflow.server",
-    "mlflow.write", "mlflow.read", "efa.devices", "efa.provider", "efa.domains", "efa.gdr", "nixl.transfer",
-}  # fmt: skip
+    "system.facts",
+    "gpu.devices",
+    "vllm.version",
+    "nixl.version",
+    "mlflow.version",
+    "mlflow.server",
+    "mlflow.write",
+    "mlflow.read",
+    "efa.devices",
+    "efa.provider",
+    "efa.domains",
+    "efa.gdr",
+    "nixl.transfer",
+}
 
 
 def _protocol_lines(run: NodeRun) -> list[str]:
@@ -45,8 +56,11 @@ def test_p4d_two_nodes_pass_every_required_check(p4d_runs: list[NodeRun]) -> Non
         r = run.results
         assert r["efa.devices"].data["count"] == 4 and r["efa.devices"].data["expected"] == 4
         assert r["efa.domains"].data["domains"] == [
-            "rdmap16s27-rdm", "rdmap32s27-rdm", "rdmap144s27-rdm", "rdmap160s27-rdm",
-        ]  # fmt: skip
+            "rdmap16s27-rdm",
+            "rdmap32s27-rdm",
+            "rdmap144s27-rdm",
+            "rdmap160s27-rdm",
+        ]
         assert r["gpu.devices"].data["count"] == 8 and r["gpu.devices"].data["driver"] == "550.90.07"
         assert r["system.facts"].data["instance_type"] == "p4d.24xlarge"
         assert r["system.facts"].data["efa_installer"] == "1.22.0"
@@ -57,9 +71,7 @@ def test_p4d_two_nodes_pass_every_required_check(p4d_runs: list[NodeRun]) -> Non
             "simulated": True,
         }
         assert "SIMULATED" in r["nixl.version"].detail
-        assert (
-            r["mlflow.version"].data["version"] == "3.10.0" and r["mlflow.version"].data["simulated"] is False
-        )
+        assert r["mlflow.version"].data["version"] == "3.10.0" and r["mlflow.version"].data["simulated"] is False
         assert r["efa.gdr"].status == "pass"
         assert r["nixl.transfer"].status == "skip" and "simulated stand-in" in r["nixl.transfer"].detail
     assert head.status("mlflow.server") == "pass"
@@ -79,9 +91,7 @@ def test_mlflow_round_trip_is_real(p4d_runs: list[NodeRun], cluster: LocalCluste
         stored = client.get_run(write.data["run_id"])
         assert stored.info.experiment_id == write.data["experiment_id"]
         assert stored.data.params["node"] == run.node and stored.data.params["rank"] == str(run.rank)
-        assert (
-            stored.data.params["instance_type"] == "p4d.24xlarge" and stored.data.params["vllm"] == "0.15.1"
-        )
+        assert stored.data.params["instance_type"] == "p4d.24xlarge" and stored.data.params["vllm"] == "0.15.1"
         assert stored.data.metrics == {"efa_device_count": 4.0, "gpu_count": 8.0}
         assert stored.data.tags["nixl.stack"] == "sim" and stored.data.tags["nixl.run_id"] == "p4d-1"
         run_ids.add(write.data["run_id"])
@@ -148,15 +158,11 @@ def test_no_gpu_fails_gpu_devices(cluster: LocalCluster, p4d_runs: list[NodeRun]
     head, worker = cluster.run(["p4d", cpu_only], run_id="no-gpu-1")
     assert head.returncode == 0
     assert worker.returncode == 1
-    assert (
-        worker.status("gpu.devices") == "fail" and "command not found" in worker.results["gpu.devices"].detail
-    )
+    assert worker.status("gpu.devices") == "fail" and "command not found" in worker.results["gpu.devices"].detail
     assert worker.status("efa.provider") == "pass"
 
 
-def test_failed_install_fails_its_check_with_pips_reason(
-    cluster: LocalCluster, p4d_runs: list[NodeRun]
-) -> None:
+def test_failed_install_fails_its_check_with_pips_reason(cluster: LocalCluster, p4d_runs: list[NodeRun]) -> None:
     head, worker = cluster.run(
         ["p4d", "p4d"], run_id="bad-pin-1", node_env_overrides={"node2": {"VLLM_VERSION": "0.0.1"}}
     )
@@ -164,22 +170,16 @@ def test_failed_install_fails_its_check_with_pips_reason(
     assert worker.returncode == 1
     vllm = worker.results["vllm.version"]
     assert vllm.status == "fail"
-    assert (
-        "pip install vllm==0.0.1 failed: ERROR: No matching distribution found for vllm==0.0.1" in vllm.detail
-    )
+    assert "pip install vllm==0.0.1 failed: ERROR: No matching distribution found for vllm==0.0.1" in vllm.detail
     assert "pip: ERROR: Could not find a version that satisfies the requirement vllm==0.0.1" in worker.stdout
     assert worker.status("nixl.version") == "pass" and worker.status("mlflow.write") == "pass"
 
 
-def test_second_run_skips_done_work_and_reports_the_same(
-    cluster: LocalCluster, p4d_runs: list[NodeRun]
-) -> None:
+def test_second_run_skips_done_work_and_reports_the_same(cluster: LocalCluster, p4d_runs: list[NodeRun]) -> None:
     again = cluster.run(["p4d", "p4d"], run_id="p4d-2")
     for first, second in zip(p4d_runs, again, strict=True):
         assert second.returncode == 0
-        assert {c: r.status for c, r in first.results.items()} == {
-            c: r.status for c, r in second.results.items()
-        }
+        assert {c: r.status for c, r in first.results.items()} == {c: r.status for c, r in second.results.items()}
         assert "vllm 0.15.1 already installed, skipping" in second.stdout
         assert "mlflow 3.10.0 already installed, skipping" in second.stdout
         assert "installing" not in second.stdout and "creating venv" not in second.stdout
