@@ -6,7 +6,6 @@ Imports of boto3, the emulator and the engine happen inside the commands, so `--
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -131,8 +130,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--sandbox-* options need --sandbox")
 
     from console.auto import AutoView, write_reports
-    from console.aws_clients import AwsClients, CredentialsError
-    from console.engine import Engine, Target
+    from console.aws_clients import CredentialsError
+    from console.engine import Engine
     from console.events import Event
     from console.report import build_report, junit_xml
     from console.run_dir import RunRecorder, new_run_dir
@@ -154,6 +153,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         except SandboxError as err:
             raise UsageError(str(err)) from None
 
+    target = None
+    if not args.sandbox:
+        from console.targets import aws_target
+
+        try:  # before anything is written: no credentials, no run directory
+            target, account = aws_target(config.region)
+        except CredentialsError as err:
+            raise UsageError(str(err)) from None
     run_dir = new_run_dir(args.runs_dir, config.stack_name)
     recorder = RunRecorder(run_dir)
     view = AutoView(show_cdk=args.show_cdk)
@@ -165,28 +172,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         if args.sandbox:
+            from console.targets import sandbox_target
+
             sandbox = Sandbox(run_dir / "sandbox", spec, config.region).start()
-            aws_env = sandbox.aws_env()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | aws_env
-            target = Target(
-                AwsClients(config.region, sandbox.endpoint_url, aws_env),
-                env,
-                sandbox=True,
-                mlflow_port=sandbox.mlflow_port,
-                register_timeout=args.sandbox_register_timeout,
-                command_timeout=args.sandbox_timeout or 900,
-                deploy_timeout=600,
-                mlflow_url=sandbox.mlflow_url,
-                prepare=sandbox.bootstrap,
+            target = sandbox_target(
+                sandbox, register_timeout=args.sandbox_register_timeout, command_timeout=args.sandbox_timeout
             )
             print(f"sandbox: AWS API at {sandbox.endpoint_url}, run directory {run_dir}", flush=True)
         else:
-            clients = AwsClients(config.region)
-            try:
-                account = clients.check_credentials()
-            except CredentialsError as err:
-                raise UsageError(str(err)) from None
-            target = Target(clients, dict(os.environ), sandbox=False)
+            assert target is not None
             print(f"AWS account {account}, region {config.region}, run directory {run_dir}", flush=True)
 
         engine = Engine(config, overrides, target, recorder, emit)

@@ -266,9 +266,7 @@ class Engine:
             for ev in fresh:
                 reason = ev.get("ResourceStatusReason", "") or ""
                 progress.apply(ev["LogicalResourceId"], ev["ResourceStatus"], reason)
-                self.emit(
-                    StackResourceEvent(ev["LogicalResourceId"], ev["ResourceType"], ev["ResourceStatus"], reason)
-                )
+                self.emit(StackResourceEvent(ev["LogicalResourceId"], ev["ResourceType"], ev["ResourceStatus"], reason))
             if fresh:
                 self.emit(DeployProgress(progress.done, progress.total))
             if final:
@@ -369,6 +367,7 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
         }
         cursor = LogCursor()
         since = int(time.time() * 1000) - 60_000
+        calls_before, polls = self.target.clients.calls, 0
         statuses: dict[str, str] = {}
         interval, idle_after_done = 0.5, 0
         cancelled = False
@@ -397,8 +396,18 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
                 idle_after_done = 0 if got else idle_after_done + 1
                 if idle_after_done >= (2 if self.target.sandbox else 6):
                     break
+            polls += 1
             interval = 0.5 if got else min(interval * 1.5, 2.0 if self.target.sandbox else 10.0)
             time.sleep(interval)
+        calls = self.target.clients.calls - calls_before
+        self.stream_stats = {"polls": polls, "api_calls": calls, "nodes": len(self.nodes)}
+        self.emit(
+            Notice(
+                "info",
+                f"streamed {len(self.nodes)} nodes in {polls} polls with {calls} API calls "
+                f"({calls / max(polls, 1):.2f} per poll, {len(self.nodes)} final status reads included)",
+            )
+        )
         if cancelled:
             raise KeyboardInterrupt
         return statuses
@@ -466,6 +475,28 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
                 forward,
             )
         )
+
+    # -- destroy --------------------------------------------------------------------------------
+    def destroy(self) -> int:
+        """Delete the stack (its bucket and log group go with a dev stack; prod keeps them)."""
+        started = time.monotonic()
+        self.emit(StageStarted("destroy"))
+        progress = DeployProgressModel(self.config.stack_name, 0)
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._watch_stack_events, args=(progress, time.time() - 5, stop), daemon=True)
+        watcher.start()
+        try:
+            rc = self._cdk(
+                ["destroy", "--app", str(self.assembly), "--force", "--no-notices", self.config.stack_name],
+                self.target.deploy_timeout,
+            )
+        finally:
+            stop.set()
+            watcher.join(timeout=10)
+        status = "ok" if rc == 0 else "failed"
+        detail = f"stack {self.config.stack_name} deleted" if rc == 0 else f"cdk destroy failed (exit {rc})"
+        self.emit(StageFinished("destroy", status, time.monotonic() - started, detail))
+        return EXIT_OK if rc == 0 else EXIT_DEPLOY
 
     # -- verdict --------------------------------------------------------------------------------
     def _verdict(self) -> tuple[int, str]:

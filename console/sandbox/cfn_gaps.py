@@ -334,6 +334,30 @@ def _patch_no_op_updates() -> None:
     cfn_models.CloudFormationBackend.create_change_set = create  # type: ignore[method-assign]
 
 
+def _patch_termination_protection() -> None:
+    """UpdateTerminationProtection is missing from the emulator; a protected stack refuses deletion."""
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult
+
+    def update(self: Any) -> ActionResult:
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        stack.enable_termination_protection = self._get_bool_param("EnableTerminationProtection", False)
+        return ActionResult({"StackId": stack.stack_id})
+
+    original_delete = cfn_models.CloudFormationBackend.delete_stack
+
+    def delete_stack(self: Any, name_or_stack_id: str) -> None:
+        for stack in self.stacks.values():
+            if name_or_stack_id in (stack.name, stack.stack_id) and stack.enable_termination_protection:
+                raise cfn_exceptions.ValidationError(
+                    message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+                )
+        original_delete(self, name_or_stack_id)
+
+    CloudFormationResponse.update_termination_protection = update  # type: ignore[attr-defined]
+    cfn_models.CloudFormationBackend.delete_stack = delete_stack  # type: ignore[method-assign]
+
+
 def apply() -> None:
     global _applied
     if _applied:
@@ -349,4 +373,5 @@ def apply() -> None:
     _patch_vpc_teardown()
     _patch_ssm_parameter_updates()
     _patch_no_op_updates()
+    _patch_termination_protection()
     _applied = True

@@ -198,6 +198,10 @@ class Invocation:
             StandardOutputContent="\n".join(self.out)[:STDOUT_LIMIT],
             StandardErrorContent="\n".join(self.err)[:STDERR_LIMIT],
         )
+        # What the node really printed, for comparison with what the console received (tests, debugging).
+        stem = self.sim.work_dir / f"ssm-{self.command.command_id}"
+        stem.with_suffix(".stdout").write_text("".join(line + "\n" for line in self.out))
+        stem.with_suffix(".stderr").write_text("".join(line + "\n" for line in self.err))
         _refresh_command_status(self.command)
 
     def _kill(self) -> None:

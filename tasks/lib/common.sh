@@ -3,7 +3,7 @@
 
 # Plain output for humans and machines: no colour, no progress bars, no prompts.
 export NO_COLOR=1 TERM=dumb PIP_PROGRESS_BAR=off PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-  PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 DEBIAN_FRONTEND=noninteractive
+  PIP_NO_CACHE_DIR=1 PYTHONUNBUFFERED=1 DEBIAN_FRONTEND=noninteractive MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT=1
 
 NIXL_LIB="${NIXL_LIB:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 NIXL_PYTHON="${NIXL_PYTHON:-python3}"

@@ -1,0 +1,72 @@
+"""End-to-end helpers: the real CLI in a subprocess, and an in-process sandbox shared where runs don't interfere."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stack.cdk_env import PROJECT_ROOT
+
+CONSOLE = str(PROJECT_ROOT / ".venv" / "bin" / "nixl-console")
+
+
+@dataclass
+class ConsoleRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    run_dir: Path | None
+
+    @property
+    def report(self) -> dict[str, Any]:
+        assert self.run_dir is not None, self.stdout + self.stderr
+        return json.loads((self.run_dir / "report.json").read_text())
+
+    def node(self, name: str) -> dict[str, Any]:
+        return next(n for n in self.report["nodes"] if n["name"] == name)
+
+    def check(self, node: str, check: str) -> dict[str, Any]:
+        return next(c for c in self.node(node)["checks"] if c["id"] == check)
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NO_COLOR", "TEXTUAL"))}
+
+
+def find_run_dir(runs: Path) -> Path | None:
+    found = sorted(p for p in runs.glob("*/*") if p.is_dir())
+    return found[-1] if found else None
+
+
+def run_console(*args: str, timeout: float = 420) -> ConsoleRun:
+    runs = Path(tempfile.mkdtemp(prefix="runs-"))
+    proc = subprocess.run(
+        [CONSOLE, "--auto", "--runs-dir", str(runs), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    return ConsoleRun(proc.returncode, proc.stdout, proc.stderr, find_run_dir(runs))
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox() -> Iterator[Any]:
+    from console.sandbox.runtime import Sandbox, SandboxSpec
+
+    root = Path(tempfile.mkdtemp(prefix="sandbox-"))
+    sandbox = Sandbox(root, SandboxSpec(profile="p5"), "us-east-1").start()
+    try:
+        yield sandbox
+    finally:
+        sandbox.stop()

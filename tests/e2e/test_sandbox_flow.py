@@ -1,0 +1,154 @@
+"""The whole flow on the sandbox, end to end: real CDK CLI, emulator, node tasks and MLflow."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.engine import Engine
+from console.events import Event
+from console.report import build_report
+from console.run_dir import RunRecorder, new_run_dir
+from console.targets import sandbox_target
+from stack.config import load_config
+from tests.e2e.conftest import CONSOLE, clean_env, find_run_dir, run_console
+
+pytestmark = pytest.mark.slow
+
+
+def _engine(sandbox: Any, overrides: dict[str, str], runs: Path) -> tuple[Engine, list[Event]]:
+    config = load_config({**json.loads(Path("cdk.json").read_text())["context"], **overrides})
+    events: list[Event] = []
+    recorder = RunRecorder(new_run_dir(runs, config.stack_name))
+    return Engine(config, overrides, sandbox_target(sandbox), recorder, events.append), events
+
+
+def test_two_p5_nodes_pass_with_32_domains_and_live_mlflow_links(shared_sandbox: Any) -> None:
+    overrides = {"profile": "prod", "stackName": "nixl-e2e-p5"}
+    engine, events = _engine(shared_sandbox, overrides, Path(tempfile.mkdtemp()))
+    assert engine.run() == 0
+    report = build_report(
+        events,
+        stack="nixl-e2e-p5",
+        region="us-east-1",
+        sandbox=True,
+        run_dir=str(engine.recorder.path),
+        nodes=engine.node_infos(),
+    )
+    assert report["ok"] and report["exit_code"] == 0
+    for node in report["nodes"]:
+        assert node["command_status"] == "Success" and node["instance_type"] == "p5.48xlarge"
+        assert {c["status"] for c in node["checks"]} <= {"pass", "skip"}
+        assert node["efa"]["devices"] == 32 == node["efa"]["expected"] and len(node["efa"]["domains"]) == 32
+        assert Path(node["log"]).read_text().count("NIXL-CHECK ") == 13
+    assert len(report["mlflow"]) == 2
+    for link in report["mlflow"]:
+        assert "/#/experiments/" in link["url"] and link["run_id"] in link["url"]
+        assert "AWS-StartPortForwardingSession" in link["port_forward"]
+        base = link["url"].split("/#/")[0]
+        with urllib.request.urlopen(f"{base}/api/2.0/mlflow/runs/get?run_id={link['run_id']}", timeout=10) as r:
+            run = json.loads(r.read())["run"]
+        assert run["info"]["run_id"] == link["run_id"]
+        with urllib.request.urlopen(base, timeout=10) as r:  # the UI page the link opens
+            assert r.status == 200
+
+
+def test_second_deploy_is_a_no_op_and_destroy_removes_stack_and_bucket(shared_sandbox: Any) -> None:
+    overrides = {"stackName": "nixl-e2e-twice"}
+    runs = Path(tempfile.mkdtemp())
+    first, _ = _engine(shared_sandbox, overrides, runs)
+    first.synth()
+    first.deploy()
+    second, events = _engine(shared_sandbox, overrides, runs)
+    second.synth()
+    second.deploy()
+    cdk_lines = [e.text for e in events if getattr(e, "node", "") == "cdk"]
+    assert any("(no changes)" in line for line in cdk_lines), cdk_lines[-20:]
+    assert [n.instance_id for n in second.nodes] == [n.instance_id for n in first.nodes]
+    bucket = second.outputs["ScriptsBucketName"]
+    second.upload()
+    assert second.destroy() == 0
+    cfn = second.target.clients.client("cloudformation")
+    summaries = cfn.list_stacks()["StackSummaries"]
+    assert {s["StackStatus"] for s in summaries if s["StackName"] == "nixl-e2e-twice"} == {"DELETE_COMPLETE"}
+    buckets = [b["Name"] for b in second.target.clients.client("s3").list_buckets()["Buckets"]]
+    assert bucket not in buckets
+
+
+def test_node_without_efa_fails_the_run_and_the_reports_say_so() -> None:
+    run = run_console(
+        "--sandbox", "--sandbox-profile", "p4d", "--sandbox-node", "node2=no-efa", "-c", "instanceType=p4d.24xlarge"
+    )
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
+    report = run.report
+    assert not report["ok"] and report["exit_code"] == 1
+    assert {c["status"] for c in run.node("node1")["checks"]} <= {"pass", "skip"}
+    provider = run.check("node2", "efa.provider")
+    assert provider["status"] == "fail" and "fi_getinfo: -61 (No data available)" in provider["detail"]
+    assert run.node("node2")["command_status"] == "Failed"
+    junit = (run.run_dir / "junit.xml").read_text()
+    assert 'classname="node2" name="efa.provider"' in junit and "fi_getinfo: -61" in junit
+    assert "node2: failed efa.devices, efa.provider, efa.domains" in run.stdout
+
+
+def test_node_that_never_registers_exits_4_naming_it() -> None:
+    run = run_console("--sandbox", "--sandbox-unregistered", "node2", "--sandbox-register-timeout", "3")
+    assert run.returncode == 4, run.stdout[-2000:]
+    assert "never registered with SSM" in run.stdout and "node2 (i-" in run.stdout
+    assert "node1 (i-" not in run.stdout.split("never registered")[1].split("\n")[0]
+
+
+def test_task_over_its_timeout_is_reported_timed_out() -> None:
+    run = run_console("--sandbox", "--sandbox-timeout", "6")
+    assert run.returncode == 1
+    assert {n["command_status"] for n in run.report["nodes"]} == {"TimedOut"}
+    assert "command TimedOut" in run.stdout
+
+
+def test_sigint_mid_run_cancels_commands_keeps_logs_and_exits_130() -> None:
+    runs = Path(tempfile.mkdtemp(prefix="runs-"))
+    proc = subprocess.Popen(
+        [CONSOLE, "--auto", "--runs-dir", str(runs), "--sandbox"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + 300
+    for line in proc.stdout:
+        seen.append(line)
+        if "step gpu.devices" in line or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, "".join(seen[-20:]) + out[-2000:] + err[-2000:]
+    run_dir = find_run_dir(runs)
+    assert run_dir is not None
+    report = json.loads((run_dir / "report.json").read_text())
+    assert {n["command_status"] for n in report["nodes"]} == {"Cancelled"}
+    for node in ("node1", "node2"):
+        log = (run_dir / f"{node}.log").read_text()
+        assert "task_runner: node" in log and "step" in log
+
+
+def test_throttled_calls_lose_and_repeat_nothing() -> None:
+    run = run_console("--sandbox", "--sandbox-throttle", "0.2")
+    assert run.returncode == 0, run.stdout[-3000:]
+    for node in ("node1", "node2"):
+        truth_files = sorted((run.run_dir / "sandbox" / "nodes" / node / "work").glob("ssm-*.stdout"))
+        truth = truth_files[-1].read_text().splitlines()
+        got = [
+            line for line in (run.run_dir / f"{node}.log").read_text().splitlines() if not line.startswith("[stderr] ")
+        ]
+        assert got == truth
