@@ -84,7 +84,56 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command")
     synth = sub.add_parser("synth", parents=[_common()], help="synthesize the stack offline and summarize it")
     synth.add_argument("--output", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
+    for name, text in OPERATIONS.items():
+        op = sub.add_parser(name, parents=[_common()], help=text)
+        op.add_argument("--runs-dir", type=Path, default=PROJECT_ROOT / "runs", metavar="DIR")
+        if name in ("rerun", "stop", "start"):
+            op.add_argument("--nodes", metavar="NODE,...", help="only these nodes (default: all)")
     return parser
+
+
+# Operations on an existing stack in your AWS account (the sandbox lives only as long as one run).
+OPERATIONS = {
+    "status": "show the deployed stack and each node's state",
+    "diff": "cdk diff: what a deploy would change",
+    "rerun": "upload and run the tasks again on the deployed nodes (e.g. --nodes node2)",
+    "stop": "stop the nodes (EC2 stop; disks kept)",
+    "start": "start stopped nodes",
+    "destroy": "delete the stack",
+}
+
+
+def cmd_operation(args: argparse.Namespace) -> int:
+    from console.auto import AutoView
+    from console.aws_clients import CredentialsError
+    from console.engine import Engine
+    from console.run_dir import RunRecorder, new_run_dir
+    from console.targets import aws_target
+
+    overrides = parse_overrides(args.context)
+    config = resolve_config(overrides)
+    try:
+        target, account = aws_target(config.region)
+    except CredentialsError as err:
+        raise UsageError(str(err)) from None
+    only = [n.strip() for n in args.nodes.split(",") if n.strip()] if getattr(args, "nodes", None) else None
+    recorder = RunRecorder(new_run_dir(args.runs_dir, config.stack_name))
+    engine = Engine(config, overrides, target, recorder, AutoView(show_cdk=True), only=only)
+    print(f"AWS account {account}, region {config.region}: {args.command} {config.stack_name}", flush=True)
+    try:
+        if args.command == "status":
+            engine.status()
+            return EXIT_OK
+        if args.command == "diff":
+            return engine.diff()
+        if args.command == "rerun":
+            return engine.run(deploy=False)
+        if args.command in ("stop", "start"):
+            return engine.set_power(args.command == "start")
+        engine.synth()
+        return engine.destroy()
+    finally:
+        recorder.close()
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -218,10 +267,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "synth":
             return cmd_synth(args)
+        if args.command in OPERATIONS:
+            return cmd_operation(args)
         return cmd_run(args)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as err:  # StageFailed from an operation: its message is for the operator
+        from console.engine import StageFailed
+
+        if not isinstance(err, StageFailed):
+            raise
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -88,6 +88,7 @@ class Engine:
     recorder: RunRecorder
     emit_view: Callable[[Event], None]
     nodes: list[Node] = field(default_factory=list)
+    only: list[str] | None = None  # node names to run the tasks on (None: all)
     outputs: dict[str, str] = field(default_factory=dict)
     command_id: str | None = None
     run_id: str = ""
@@ -120,15 +121,13 @@ class Engine:
         ]
 
     # -- the whole flow -------------------------------------------------------------------------
-    def run(self) -> int:
+    def run(self, *, deploy: bool = True) -> int:
+        """The whole flow; with deploy=False, the existing stack's nodes (a re-run, e.g. failed nodes only)."""
         self.run_id = self.recorder.path.name
-        stages: list[tuple[str, Callable[[], str]]] = [
-            ("synth", self.synth),
-            ("deploy", self.deploy),
-            ("upload", self.upload),
-            ("wait-ssm", self.wait_for_nodes),
-            ("run", self.run_tasks),
-        ]
+        first: list[tuple[str, Callable[[], str]]] = (
+            [("synth", self.synth), ("deploy", self.deploy)] if deploy else [("attach", self.attach)]
+        )
+        stages = [*first, ("upload", self.upload), ("wait-ssm", self.wait_for_nodes), ("run", self.run_tasks)]
         exit_code = EXIT_OK
         summary = ""
         for stage, fn in stages:
@@ -231,15 +230,36 @@ class Engine:
         outputs = {}
         if outputs_file.exists():
             outputs = json.loads(outputs_file.read_text()).get(self.config.stack_name, {})
-        if not outputs:
-            stack = self.target.clients.client("cloudformation").describe_stacks(StackName=self.config.stack_name)
-            outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
+        self._use_outputs(outputs or self._stack_outputs())
+        return f"{progress.done}/{progress.total} resources; {len(self.nodes)} nodes"
+
+    def _stack_outputs(self) -> dict[str, str]:
+        stack = self.target.clients.client("cloudformation").describe_stacks(StackName=self.config.stack_name)
+        self.stack_status = stack["Stacks"][0]["StackStatus"]
+        return {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
+
+    def _use_outputs(self, outputs: dict[str, str]) -> None:
         self.outputs = outputs
+        count = int(outputs.get("NodeCount", self.config.node_count))
         self.nodes = [
             Node(f"node{i}", i - 1, outputs[f"Node{i}InstanceId"], outputs[f"Node{i}PrivateIp"])
-            for i in range(1, self.config.node_count + 1)
+            for i in range(1, count + 1)
         ]
-        return f"{progress.done}/{progress.total} resources; {len(self.nodes)} nodes"
+        unknown = sorted(set(self.only or []) - {n.name for n in self.nodes})
+        if unknown:
+            raise StageFailed(EXIT_USAGE, f"no such node in {self.config.stack_name}: {', '.join(unknown)}")
+
+    def attach(self) -> str:
+        """Use an existing stack (no deploy): its outputs and nodes."""
+        try:
+            self._use_outputs(self._stack_outputs())
+        except ClientError as err:
+            raise StageFailed(
+                EXIT_USAGE,
+                f"stack {self.config.stack_name} not found in {self.config.region}: "
+                f"deploy it first ({err.response.get('Error', {}).get('Message', err)})",
+            ) from None
+        return f"stack {self.config.stack_name} {self.stack_status}, {len(self.nodes)} nodes"
 
     def _watch_stack_events(self, progress: DeployProgressModel, since: float, stop: threading.Event) -> None:
         """Per-resource progress from DescribeStackEvents: only this deploy's events, paging stops at
@@ -295,7 +315,7 @@ class Engine:
     # -- wait for SSM ---------------------------------------------------------------------------
     def wait_for_nodes(self) -> str:
         ssm = self.target.clients.client("ssm")
-        ids = {n.instance_id: n for n in self.nodes}
+        ids = {n.instance_id: n for n in self.run_nodes}
         deadline = time.monotonic() + self.target.register_timeout
         online: set[str] = set()
         while True:
@@ -339,7 +359,7 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
         ssm = self.target.clients.client("ssm")
         log_group = self.outputs["CommandLogGroupName"]
         sent = ssm.send_command(
-            InstanceIds=[n.instance_id for n in self.nodes],
+            InstanceIds=[n.instance_id for n in self.run_nodes],
             DocumentName="AWS-RunShellScript",
             Comment=f"nixl-efa-console {self.run_id}"[:100],
             Parameters={
@@ -351,18 +371,22 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
             CloudWatchOutputConfig={"CloudWatchLogGroupName": log_group, "CloudWatchOutputEnabled": True},
         )
         self.command_id = sent["Command"]["CommandId"]
-        self.emit(Notice("info", f"SSM command {self.command_id} sent to {len(self.nodes)} nodes"))
+        self.emit(Notice("info", f"SSM command {self.command_id} sent to {len(self.run_nodes)} nodes"))
         final = self._stream(log_group)
         ok = sum(s == "Success" for s in final.values())
-        return f"command {self.command_id}: {ok}/{len(self.nodes)} nodes Success"
+        return f"command {self.command_id}: {ok}/{len(self.run_nodes)} nodes Success"
+
+    @property
+    def run_nodes(self) -> list[Node]:
+        return [n for n in self.nodes if self.only is None or n.name in self.only]
 
     def _stream(self, log_group: str) -> dict[str, str]:
         """Poll output and statuses with a constant number of API calls per poll, whatever the node count."""
         ssm, logs = self.target.clients.client("ssm"), self.target.clients.client("logs")
-        by_id = {n.instance_id: n for n in self.nodes}
+        by_id = {n.instance_id: n for n in self.run_nodes}
         streams = {
             f"{self.command_id}/{n.instance_id}/aws-runShellScript/{kind}": (n, kind)
-            for n in self.nodes
+            for n in self.run_nodes
             for kind in ("stdout", "stderr")
         }
         cursor = LogCursor()
@@ -390,7 +414,7 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
                         detail = ssm.get_command_invocation(CommandId=self.command_id, InstanceId=node.instance_id)
                         code = detail.get("ResponseCode")
                     self.emit(NodeCommandStatus(node.name, node.instance_id, inv["Status"], code))
-            done = len(statuses) == len(self.nodes) and all(s in TERMINAL for s in statuses.values())
+            done = len(statuses) == len(self.run_nodes) and all(s in TERMINAL for s in statuses.values())
             if done:
                 # Output can trail the status (on AWS by up to ~30 s): drain until quiet.
                 idle_after_done = 0 if got else idle_after_done + 1
@@ -476,6 +500,64 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
             )
         )
 
+    # -- operate an existing stack ---------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Stack status and each node's EC2 state and SSM ping, as notices and a dict."""
+        self.attach()
+        ec2 = self.target.clients.client("ec2")
+        ids = [n.instance_id for n in self.nodes]
+        states = {
+            i["InstanceId"]: i["State"]["Name"]
+            for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
+            for i in r["Instances"]
+        }
+        info = self.target.clients.client("ssm").describe_instance_information(
+            Filters=[{"Key": "InstanceIds", "Values": ids}]
+        )["InstanceInformationList"]
+        pings = {i["InstanceId"]: i.get("PingStatus", "?") for i in info}
+        nodes = {
+            n.name: {
+                "instance_id": n.instance_id,
+                "private_ip": n.private_ip,
+                "state": states.get(n.instance_id, "?"),
+                "ssm": pings.get(n.instance_id, "not registered"),
+            }
+            for n in self.nodes
+        }
+        self.emit(Notice("info", f"stack {self.config.stack_name}: {self.stack_status}"))
+        for name, row in nodes.items():
+            self.emit(
+                Notice("info", f"{name} {row['instance_id']} {row['private_ip']} {row['state']}, SSM {row['ssm']}")
+            )
+        return {"stack": self.config.stack_name, "status": self.stack_status, "nodes": nodes}
+
+    def set_power(self, running: bool, timeout: float = 600) -> int:
+        """Stop or start every node and wait until they are stopped / running."""
+        self.attach()
+        ec2 = self.target.clients.client("ec2")
+        ids = [n.instance_id for n in self.run_nodes]
+        (ec2.start_instances if running else ec2.stop_instances)(InstanceIds=ids)
+        want = "running" if running else "stopped"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = [
+                i["State"]["Name"]
+                for r in ec2.describe_instances(InstanceIds=ids)["Reservations"]
+                for i in r["Instances"]
+            ]
+            if all(s == want for s in states):
+                self.emit(Notice("info", f"{len(ids)} nodes {want}"))
+                return EXIT_OK
+            time.sleep(1 if self.target.sandbox else 10)
+        self.emit(Notice("error", f"nodes not {want} after {timeout:.0f}s"))
+        return EXIT_CHECKS
+
+    def diff(self) -> int:
+        """`cdk diff` of the synthesized stack against what is deployed; its output as cdk lines."""
+        self.synth()
+        rc = self._cdk(["diff", "--app", str(self.assembly), "--no-notices", self.config.stack_name], 600)
+        return EXIT_OK if rc in (0, 1) else EXIT_DEPLOY  # cdk diff exits 1 when there are differences
+
     # -- destroy --------------------------------------------------------------------------------
     def destroy(self) -> int:
         """Delete the stack (its bucket and log group go with a dev stack; prod keeps them)."""
@@ -500,7 +582,7 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
 
     # -- verdict --------------------------------------------------------------------------------
     def _verdict(self) -> tuple[int, str]:
-        return verdict(self._statuses, self._fails, [n.name for n in self.nodes])
+        return verdict(self._statuses, self._fails, [n.name for n in self.run_nodes])
 
 
 def verdict(statuses: dict[str, str], failed_checks: dict[str, list[str]], nodes: list[str]) -> tuple[int, str]:

@@ -152,3 +152,28 @@ def test_throttled_calls_lose_and_repeat_nothing() -> None:
             line for line in (run.run_dir / f"{node}.log").read_text().splitlines() if not line.startswith("[stderr] ")
         ]
         assert got == truth
+
+
+def test_operate_an_existing_stack_rerun_one_node_status_stop_start(shared_sandbox: Any) -> None:
+    overrides = {"profile": "prod", "stackName": "nixl-e2e-p5"}  # deployed by the first test of this module
+    engine, events = _engine(shared_sandbox, overrides, Path(tempfile.mkdtemp()))
+    engine.only = ["node2"]
+    assert engine.run(deploy=False) == 0
+    stages = [e.stage for e in events if type(e).__name__ == "StageFinished"]
+    assert stages == ["attach", "upload", "wait-ssm", "run"]
+    assert {e.node for e in events if type(e).__name__ == "NodeCommandStatus"} == {"node2"}
+    upload = next(e for e in events if getattr(e, "stage", "") == "upload" and hasattr(e, "seconds"))
+    assert upload.detail.startswith("0 of ")  # nothing changed since the first run: nothing re-sent
+
+    ops, _ = _engine(shared_sandbox, overrides, Path(tempfile.mkdtemp()))
+    status = ops.status()
+    assert status["status"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    assert {n["state"] for n in status["nodes"].values()} == {"running"}
+    assert {n["ssm"] for n in status["nodes"].values()} == {"Online"}
+    assert ops.set_power(False) == 0
+    assert {n["ssm"] for n in ops.status()["nodes"].values()} == {"not registered"}
+    assert ops.set_power(True) == 0
+    assert {n["state"] for n in ops.status()["nodes"].values()} == {"running"}
+
+    missing, _ = _engine(shared_sandbox, {"stackName": "nixl-e2e-absent"}, Path(tempfile.mkdtemp()))
+    assert missing.run(deploy=False) == 2
