@@ -54,9 +54,8 @@ def run(nodes: int) -> dict[str, object]:
 
 def main(argv: list[str]) -> int:
     counts = [int(a) for a in argv] or [2, 8]
-    print(
-        f"{'nodes':>5} {'exit':>4} {'wall s':>7} {'synth':>6} {'deploy':>6} {'run':>6} {'polls':>5} {'calls':>5} {'per poll':>8}"
-    )
+    header = ("nodes", 5), ("exit", 4), ("wall s", 7), ("synth", 6), ("deploy", 6), ("run", 6), ("polls", 5)
+    print(" ".join(f"{name:>{width}}" for name, width in header) + f" {'calls':>5} {'per poll':>8}")
     for n in counts:
         r = run(n)
         st = r["stages"]

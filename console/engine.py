@@ -128,6 +128,10 @@ class Engine:
             [("synth", self.synth), ("deploy", self.deploy)] if deploy else [("attach", self.attach)]
         )
         stages = [*first, ("upload", self.upload), ("wait-ssm", self.wait_for_nodes), ("run", self.run_tasks)]
+        if deploy and self.target.prepare:
+            # The sandbox's CDK bootstrap runs beside synth (two independent subprocesses).
+            self._prepared = threading.Thread(target=self._prepare, daemon=True)
+            self._prepared.start()
         exit_code = EXIT_OK
         summary = ""
         for stage, fn in stages:
@@ -195,9 +199,21 @@ class Engine:
         return f"{self.total_resources} resources"
 
     # -- deploy ---------------------------------------------------------------------------------
-    def deploy(self) -> str:
-        if self.target.prepare:
+    def _prepare(self) -> None:
+        try:
+            assert self.target.prepare is not None
             self.target.prepare(lambda line: self.emit(NodeOutputLine("cdk", "stdout", line)))
+        except Exception as err:  # reported by deploy, which needs it
+            self._prepare_error = err
+
+    def deploy(self) -> str:
+        prepared = getattr(self, "_prepared", None)
+        if prepared is None and self.target.prepare:
+            self._prepare()
+        elif prepared is not None:
+            prepared.join()
+        if getattr(self, "_prepare_error", None):
+            raise StageFailed(EXIT_DEPLOY, f"preparing the target failed: {self._prepare_error}")
         progress = DeployProgressModel(self.config.stack_name, self.total_resources)
         started = time.time() - 5  # small clock skew allowance
         stop = threading.Event()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# mlflow.server (head node only): a tracking server on $NIXL_MLFLOW_PORT with a SQLite store, under
-# systemd where systemd runs (restart on failure, outlives the SSM command), else a detached process.
+# mlflow.server (head node only): the tracking server 35-mlflow-server-start.sh started answers /health
+# within a deadline (polled), on loopback and on the private IP the other nodes use.
 set -euo pipefail
 # shellcheck source=../lib/common.sh
 source "$NIXL_LIB/common.sh"
@@ -14,44 +14,9 @@ if [ "$(check_status mlflow.version)" != pass ]; then
   emit mlflow.server fail "MLflow is not installed (see mlflow.version)"
   exit 0
 fi
-
 port="$NIXL_MLFLOW_PORT" data="$NIXL_WORK_DIR/mlflow"
 local_url="http://127.0.0.1:$port" private_url="http://$NIXL_HEAD_IP:$port"
-mkdir -p "$data/artifacts"
-# MLflow >= 3.5 checks the Host header: allow the private IP and loopback, with and without the port.
-allowed="$NIXL_HEAD_IP,$NIXL_HEAD_IP:$port,localhost,localhost:$port,127.0.0.1,127.0.0.1:$port"
-# Bound on all interfaces; only the security group's own members can reach port 5000 (no other inbound).
-args=(-m mlflow server --host 0.0.0.0 --port "$port" --workers 1
-  --backend-store-uri "sqlite:///$data/mlflow.db" --artifacts-destination "$data/artifacts"
-  --allowed-hosts "$allowed")
-
-how=""
-if http_ok "$local_url/health"; then
-  how="already running"
-  log "MLflow already healthy on $local_url"
-elif [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
-  how="systemd unit nixl-mlflow"
-  {
-    printf '[Unit]\nDescription=MLflow tracking server (nixl-efa-console)\nAfter=network-online.target\n\n'
-    printf '[Service]\nExecStart=%s' "$NIXL_VENV/bin/python"
-    printf ' %q' "${args[@]}"
-    printf '\nWorkingDirectory=%s\nRestart=on-failure\nRestartSec=3\n\n[Install]\nWantedBy=multi-user.target\n' "$data"
-  } >/etc/systemd/system/nixl-mlflow.service
-  systemctl daemon-reload
-  systemctl enable --now nixl-mlflow.service
-  systemctl restart nixl-mlflow.service
-else
-  how="detached process (pid file $data/server.pid)"
-  if [ -f "$data/server.pid" ] && kill -0 "$(cat "$data/server.pid")" 2>/dev/null; then
-    log "MLflow process $(cat "$data/server.pid") exists but is not healthy yet"
-  else
-    # exec: the background pid IS the server, and no shell lingers holding this step's stdout (SSM
-    # waits for every holder of the command's output pipe before it reports the command done).
-    (cd "$data" && exec setsid nohup "$NIXL_VENV/bin/python" "${args[@]}") </dev/null >"$data/server.log" 2>&1 &
-    echo $! >"$data/server.pid"
-  fi
-fi
-
+how="$(cat "$NIXL_RAW/mlflow_start.how" 2>/dev/null || echo "not started")"
 if wait_http "$local_url/health" "${NIXL_MLFLOW_START_TIMEOUT:-180}"; then
   if http_ok "$private_url/health"; then
     emit mlflow.server pass "healthy on $private_url and loopback ($how)" \
