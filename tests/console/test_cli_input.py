@@ -1,0 +1,64 @@
+"""Bad input: one clear line on stderr and exit 2, never a traceback; --help stays light."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from console.engine import verdict
+from stack.cdk_env import PROJECT_ROOT
+
+CONSOLE = str(PROJECT_ROOT / ".venv" / "bin" / "nixl-console")
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    home = tempfile.mkdtemp()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=home, AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=str(Path(home) / "none"))
+    return subprocess.run([CONSOLE, *args], capture_output=True, text=True, timeout=60, env=env, check=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--auto", "-c", "nodeCount=1"], "error: invalid context nodeCount='1': a whole number from 2 to 16"),
+        (["--auto", "-c", "instanceType=m5.large"], "error: invalid context instanceType='m5.large'"),
+        (["--auto", "-c", "nodes=2"], "error: -c nodes: unknown context key"),
+        (["--auto", "-c", "nodeCount"], "error: -c 'nodeCount': expected key=value"),
+        (["--auto", "--sandbox-profile", "p5"], "error: --sandbox-* options need --sandbox"),
+        (["--auto", "--sandbox", "--sandbox-profile", "p9"], "error: sandbox node all='p9': not a profile"),
+        (["--auto", "--sandbox", "--sandbox-node", "two=p5"], "error: --sandbox-node 'two=p5': expected NODE="),
+        (["--auto", "--sandbox", "--sandbox-throttle", "2"], "error: --sandbox-throttle 2.0: a share from 0"),
+        (["--auto"], "error: no AWS credentials found"),
+        (["status"], "error: no AWS credentials found"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
+    proc = _run(*args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stderr.startswith(message), proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_help_imports_neither_boto3_nor_aws_cdk() -> None:
+    code = (
+        "import sys\nfrom console.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('boto3', 'botocore', 'aws_cdk', 'moto', 'jsii') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]")
+
+
+def test_verdict() -> None:
+    assert verdict({"node1": "Success", "node2": "Success"}, {}, ["node1", "node2"])[0] == 0
+    code, summary = verdict({"node1": "Success", "node2": "Failed"}, {"node2": ["efa.provider"]}, ["node1", "node2"])
+    assert (code, summary) == (1, "node2: failed efa.provider")
+    code, summary = verdict({"node1": "TimedOut"}, {}, ["node1", "node2"])
+    assert code == 1 and summary == "node1: command TimedOut; node2: command NotRun"
