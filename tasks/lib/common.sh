@@ -26,6 +26,20 @@ nodecheck() {
   printf '%s\n' "$out" >>"$NIXL_RESULTS"
 }
 
+# report_from ERR_FILE CHECK CMD...: run a helper that prints protocol lines (a Python script in the node
+# venv); pass its output on, keep its result lines, and report CHECK as failed if it printed nothing.
+report_from() {
+  local err="$1" check="$2" out
+  shift 2
+  out="$("$@" 2>"$err")" || true
+  if [ -z "$out" ]; then
+    emit "$check" fail "$(basename "$2") crashed: $(tail -n 1 "$err")"
+    return 0
+  fi
+  printf '%s\n' "$out"
+  printf '%s\n' "$out" | grep '^NIXL-CHECK ' >>"$NIXL_RESULTS" || true
+}
+
 # check_status CHECK: the status an earlier step reported in this run ("" when none).
 check_status() {
   grep -F "\"check\":\"$1\"" "$NIXL_RESULTS" 2>/dev/null | tail -n 1 | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p'

@@ -31,12 +31,6 @@ params="$("$NIXL_PYTHON" -c 'import json, sys; print(json.dumps(dict(zip(sys.arg
 efa_count="$(field efa.devices count)" gpu_count="$(field gpu.devices count)"
 metrics="{\"efa_device_count\":${efa_count:-0},\"gpu_count\":${gpu_count:-0}}"
 tags="{\"nixl.stack\":\"$NIXL_STACK\",\"nixl.run_id\":\"$NIXL_RUN_ID\"}"
-out="$("$NIXL_VENV/bin/python" "$NIXL_LIB/mlflow_roundtrip.py" --tracking-uri "$uri" \
-  --experiment "nixl-efa-$NIXL_STACK" --node "$NIXL_NODE" --params "$params" --metrics "$metrics" --tags "$tags" \
-  2>"$NIXL_RAW/mlflow_roundtrip.err")" || true
-if [ -z "$out" ]; then
-  emit mlflow.write fail "mlflow_roundtrip.py crashed: $(tail -n 1 "$NIXL_RAW/mlflow_roundtrip.err")"
-  exit 0
-fi
-printf '%s\n' "$out"
-printf '%s\n' "$out" | grep '^NIXL-CHECK ' >>"$NIXL_RESULTS"
+report_from "$NIXL_RAW/mlflow_roundtrip.err" mlflow.write "$NIXL_VENV/bin/python" "$NIXL_LIB/mlflow_roundtrip.py" \
+  --tracking-uri "$uri" --experiment "nixl-efa-$NIXL_STACK" --node "$NIXL_NODE" --params "$params" \
+  --metrics "$metrics" --tags "$tags"

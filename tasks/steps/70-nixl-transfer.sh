@@ -23,12 +23,6 @@ if [ "$NIXL_RANK" -gt 1 ]; then
 fi
 role=target
 [ "$NIXL_RANK" = 1 ] && role=initiator
-out="$("$NIXL_VENV/bin/python" "$NIXL_LIB/nixl_transfer.py" --role "$role" --node "$NIXL_NODE" \
-  --peer-ip "$NIXL_HEAD_IP" --port "${NIXL_TRANSFER_PORT:-5601}" --wait "${NIXL_TRANSFER_WAIT:-900}" \
-  2>"$NIXL_RAW/nixl_transfer.err")" || true
-if [ -z "$out" ]; then
-  emit nixl.transfer fail "nixl_transfer.py crashed: $(tail -n 1 "$NIXL_RAW/nixl_transfer.err")"
-  exit 0
-fi
-printf '%s\n' "$out"
-printf '%s\n' "$out" | grep '^NIXL-CHECK ' >>"$NIXL_RESULTS"
+report_from "$NIXL_RAW/nixl_transfer.err" nixl.transfer "$NIXL_VENV/bin/python" "$NIXL_LIB/nixl_transfer.py" \
+  --role "$role" --node "$NIXL_NODE" --peer-ip "$NIXL_HEAD_IP" --port "${NIXL_TRANSFER_PORT:-5601}" \
+  --wait "${NIXL_TRANSFER_WAIT:-900}"

@@ -9,25 +9,12 @@ import pytest
 
 from console.simnode.local_cluster import LocalCluster, NodeRun
 from console.simnode.profiles import PROFILES
+from tasks.lib.protocol import CHECK_IDS
 from tests.tasks.test_protocol import validate_line
 
 pytestmark = pytest.mark.slow
 
-ALL_CHECKS = {
-    "system.facts",
-    "gpu.devices",
-    "vllm.version",
-    "nixl.version",
-    "mlflow.version",
-    "mlflow.server",
-    "mlflow.write",
-    "mlflow.read",
-    "efa.devices",
-    "efa.provider",
-    "efa.domains",
-    "efa.gdr",
-    "nixl.transfer",
-}
+ALL_CHECKS = set(CHECK_IDS)
 
 
 def _protocol_lines(run: NodeRun) -> list[str]:
