@@ -1,0 +1,354 @@
+"""The operator console: a Textual view over the engine's events. It adds no logic of its own.
+
+The engine runs in a thread worker and pushes events into a queue; a 15 Hz timer folds them into the
+view state and writes node lines to each pane in one batch (Textual's `Log.write_lines` is fast; one
+call per pane per tick keeps the UI responsive). Full output is always on disk in the run directory.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.style import Style as RichStyle
+from rich.text import Text
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, Label, Log, ProgressBar, Static, TabbedContent, TabPane
+
+from console.events import Event, NodeOutputLine
+from console.sanitize import clean_line
+from console.view_state import COMMAND_SYMBOL, SYMBOL, ViewState
+
+MAX_LINES = 10_000  # per pane on screen; the complete output is in the run directory
+TICK = 1 / 15
+CHECK_IDS = (
+    "system.facts", "gpu.devices", "efa.devices", "efa.provider", "efa.domains", "efa.gdr", "vllm.version",
+    "nixl.version", "mlflow.version", "mlflow.server", "mlflow.write", "mlflow.read", "nixl.transfer",
+)  # fmt: skip
+
+# (key, action, description, id): every binding has an id, shows in the footer, in help and in the palette.
+KEYS = [
+    ("r", "run", "Run", "run"),
+    ("d", "diff", "Diff", "diff"),
+    ("x", "cancel", "Cancel", "cancel"),
+    ("D", "destroy", "Destroy", "destroy"),
+    ("f", "follow", "Follow", "follow"),
+    ("slash", "search", "Search", "search"),
+    ("n", "next_match", "Next", "next-match"),
+    ("N", "previous_match", "Prev", "previous-match"),
+    ("s", "screenshot", "Save screen", "save-screen"),
+    ("question_mark", "help", "Help", "help"),
+    ("q", "quit", "Quit", "quit"),
+]
+
+
+def default_theme(environ: dict[str, str] | None = None) -> str:
+    """An ANSI-palette theme unless the terminal announces truecolor (ssh and tmux often do not)."""
+    env = os.environ if environ is None else environ
+    return "textual-dark" if env.get("COLORTERM", "").lower() in ("truecolor", "24bit") else "ansi-dark"
+
+
+class DestroyScreen(ModalScreen[bool]):
+    """Destroying a stack asks for its name typed out; anything else refuses."""
+
+    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="destroy-cancel")]
+
+    def __init__(self, stack: str) -> None:
+        super().__init__()
+        self.stack = stack
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(f"Destroy stack {self.stack}? This deletes the nodes and (dev) the bucket.")
+            yield Label("Type the stack name and press Enter; Escape cancels.")
+            yield Input(placeholder=self.stack, id="confirm")
+            yield Label("", id="refused")
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        if message.value.strip() == self.stack:
+            self.dismiss(True)
+        else:
+            self.query_one("#refused", Label).update(f"'{message.value}' is not '{self.stack}': not destroyed")
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
+
+    def compose(self) -> ComposeResult:
+        rows = "\n".join(
+            f"  {key.replace('question_mark', '?').replace('slash', '/'):<8} {text}" for key, _, text, _ in KEYS
+        )
+        yield Static(
+            f"nixl-efa-console keys\n\n{rows}\n  ctrl+c   cancel the running commands and quit\n"
+            "  tab      next pane / field\n\nEscape closes this help.",
+            id="help-text",
+        )
+
+
+class NixlConsoleApp(App[int]):
+    CSS_PATH = "console.tcss"
+    TITLE = "nixl-efa-console"
+    BINDINGS = [Binding(key, action, text, id=bid) for key, action, text, bid in KEYS] + [
+        Binding("ctrl+c", "interrupt", "Cancel+quit", id="interrupt", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        state: ViewState,
+        node_names: list[str],
+        *,
+        run_dir: Path | None = None,
+        start: Callable[[Callable[[Event], None]], int] | None = None,
+        cancel: Callable[[], None] | None = None,
+        destroy: Callable[[Callable[[Event], None]], int] | None = None,
+        clock: Callable[[], float] = time.time,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.state = state
+        self.node_names = node_names
+        self.run_dir = run_dir
+        self._start, self._cancel, self._destroy = start, cancel, destroy
+        self.clock = clock
+        self.theme = theme or default_theme()
+        self.queue: collections.deque[Event] = collections.deque()
+        self.follow = True
+        self.search_term = ""
+        self.exit_code = 0
+        self._running = threading.Event()
+
+    # -- layout -------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(id="header", markup=False)
+        with TabbedContent(id="panes"):
+            with TabPane("Deploy", id="tab-deploy"):
+                yield ProgressBar(total=None, id="progress", show_eta=False, clock=None)
+                yield Static("", id="failure", markup=False)
+                yield DataTable(id="resources", cursor_type="row", zebra_stripes=True)
+            for name in self.node_names:
+                with TabPane(name, id=f"tab-{name}"):
+                    yield Static("", id=f"status-{name}", classes="pane-status", markup=False)
+                    yield Log(max_lines=MAX_LINES, id=f"log-{name}", auto_scroll=True)
+            with TabPane("EFA", id="tab-efa"):
+                yield DataTable(id="efa", cursor_type="row")
+            with TabPane("Checks", id="tab-checks"):
+                yield DataTable(id="checks", cursor_type="cell")
+                yield Static("", id="check-detail", classes="pane-status", markup=False)
+            with TabPane("MLflow", id="tab-mlflow"):
+                yield Static("", id="links")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#resources", DataTable).add_columns("resource", "type", "status", "reason")
+        efa = self.query_one("#efa", DataTable)
+        efa.add_columns("node", "devices", "provider", "domains", "GPUDirect", "GPUs")
+        checks = self.query_one("#checks", DataTable)
+        checks.add_columns("check", *self.node_names)
+        self.set_interval(TICK, self.drain)
+        self.drain()
+        if self._start is not None:
+            self.action_run()
+
+    # -- events -------------------------------------------------------------------------------
+    def post(self, event: Event) -> None:
+        """Thread-safe: the engine calls this from its worker thread."""
+        self.queue.append(event)
+
+    def drain(self) -> None:
+        batches: dict[str, list[str]] = collections.defaultdict(list)
+        changed = False
+        while self.queue:
+            event = self.queue.popleft()
+            self.state.apply(event)
+            changed = True
+            if isinstance(event, NodeOutputLine) and event.node in self.node_names:
+                text = clean_line(event.text)
+                batches[event.node].append(f"! {text}" if event.stream == "stderr" else text)
+        for node, lines in batches.items():
+            log = self.query_one(f"#log-{node}", Log)
+            log.auto_scroll = self.follow
+            log.write_lines(lines)
+            log.refresh()  # Textual 8.2.8 freezes a full max_lines view without it
+        if changed:
+            self.render_state()
+        self.query_one("#header", Static).update(self.header_text())
+
+    def header_text(self) -> str:
+        s = self.state
+        where = "sandbox" if s.sandbox else "AWS"
+        follow = "follow" if self.follow else "paused"
+        return f"{s.stack} · {s.region} · {where} · {s.stage} {s.elapsed(self.clock()):.0f}s · {follow}"
+
+    def render_state(self) -> None:
+        s = self.state
+        bar = self.query_one("#progress", ProgressBar)
+        if s.progress and s.progress.total:
+            bar.update(total=s.progress.total, progress=s.progress.done)
+        failure = self.query_one("#failure", Static)
+        if s.failure_reason:
+            failure.update(f"✘ deploy failed: {s.failure_reason}")
+            failure.add_class("shown")
+        table = self.query_one("#resources", DataTable)
+        table.clear()
+        for row in s.resources.values():
+            mark = "✔" if row.status.endswith("COMPLETE") else "✘" if row.status.endswith("FAILED") else "…"
+            table.add_row(row.logical_id, row.resource_type, f"{mark} {row.status}", row.reason)
+        efa = self.query_one("#efa", DataTable)
+        efa.clear()
+        checks = self.query_one("#checks", DataTable)
+        checks.clear()
+        for name in self.node_names:
+            node = s.node(name)
+            cells = node.efa()
+            efa.add_row(name, cells["devices"], cells["provider"], cells["domains"], cells["gdr"], cells["gpus"])
+            log_path = self.run_dir / f"{name}.log" if self.run_dir else "-"
+            status = f"{COMMAND_SYMBOL.get(node.status, '·')} {node.status}"
+            code = f" exit {node.exit_code}" if node.exit_code is not None else ""
+            self.query_one(f"#status-{name}", Static).update(f"{status}{code} · {node.lines} lines · {log_path}")
+        for check in CHECK_IDS:
+            row = [check]
+            for name in self.node_names:
+                result = s.node(name).checks.get(check)
+                row.append(f"{SYMBOL[result.status]} {result.status}" if result else SYMBOL[None])
+            checks.add_row(*row)
+        text = Text()
+        for link in s.links:
+            # Terminal hyperlinks (OSC 8) where the terminal supports them; the URL text is copyable anyway.
+            text.append(f"{link.node}: ")
+            text.append(link.url, style=RichStyle(link=link.url, underline=True))
+            text.append(f"\n   local: {link.local_url}\n   {link.port_forward}\n\n")
+        self.query_one("#links", Static).update(text if s.links else Text("No MLflow runs yet."))
+
+    def on_data_table_cell_highlighted(self, message: DataTable.CellHighlighted) -> None:
+        if message.data_table.id != "checks" or message.coordinate.column == 0:
+            return
+        check = CHECK_IDS[message.coordinate.row]
+        node = self.node_names[message.coordinate.column - 1]
+        result = self.state.node(node).checks.get(check)
+        text = f"{node} {check}: {result.detail} {result.data}" if result else f"{node} {check}: not reported"
+        self.query_one("#check-detail", Static).update(clean_line(text))
+
+    # -- actions ------------------------------------------------------------------------------
+    def action_run(self) -> None:
+        if self._start is None or self._running.is_set():
+            self.notify("a run is already going" if self._running.is_set() else "nothing to run in this view")
+            return
+        self._running.set()
+        start = self._start
+
+        def work() -> None:
+            try:
+                self.exit_code = start(self.post)
+            finally:
+                self._running.clear()
+
+        self.run_worker(work, thread=True, group="engine", exclusive=True)
+
+    def action_diff(self) -> None:
+        self.notify("diff: run `nixl-console diff` (the TUI shows it in a later version)")
+
+    def action_cancel(self) -> None:
+        if self._cancel and self._running.is_set():
+            self._cancel()
+            self.notify("cancelling the command on every node")
+        else:
+            self.notify("no command is running")
+
+    def action_destroy(self) -> None:
+        def done(confirmed: bool | None) -> None:
+            if confirmed and self._destroy is not None:
+                destroy = self._destroy
+                self.run_worker(lambda: destroy(self.post), thread=True, group="engine", exclusive=True)
+            elif confirmed:
+                self.notify("destroy is not available in this view")
+
+        self.push_screen(DestroyScreen(self.state.stack), done)
+
+    def _focused_log(self) -> Log | None:
+        active = self.query_one("#panes", TabbedContent).active
+        name = active.removeprefix("tab-")
+        return self.query_one(f"#log-{name}", Log) if name in self.node_names else None
+
+    def action_follow(self) -> None:
+        self.follow = not self.follow
+        for name in self.node_names:
+            log = self.query_one(f"#log-{name}", Log)
+            log.auto_scroll = self.follow
+            if self.follow:
+                log.scroll_end(animate=False)
+        self.query_one("#header", Static).update(self.header_text())
+
+    def action_search(self) -> None:
+        def done(term: str | None) -> None:
+            if term:
+                self.search_term = term
+                self.action_next_match()
+
+        self.push_screen(SearchScreen(), done)
+
+    def _find(self, step: int) -> None:
+        log = self._focused_log()
+        if log is None or not self.search_term:
+            self.notify("open a node pane and search with /")
+            return
+        lines = log.lines
+        start = int(log.scroll_y) + (1 if step > 0 else -1)
+        order = range(start, len(lines)) if step > 0 else range(min(start, len(lines) - 1), -1, -1)
+        for i in order:
+            if self.search_term.lower() in lines[i].lower():
+                self.follow = False
+                log.auto_scroll = False
+                log.scroll_to(y=i, animate=False)
+                self.notify(f"line {i + 1}: {lines[i][:60]}")
+                return
+        self.notify(f"'{self.search_term}' not found")
+
+    def action_next_match(self) -> None:
+        self._find(+1)
+
+    def action_previous_match(self) -> None:
+        self._find(-1)
+
+    def action_screenshot(self) -> None:
+        target = self.run_dir or Path.cwd()
+        path = self.save_screenshot(path=str(target))
+        self.notify(f"screen saved: {path}")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_interrupt(self) -> None:
+        if self._running.is_set() and self._cancel:
+            self._cancel()
+            self.notify("cancelling the commands; quitting when they stop")
+            self.set_interval(0.2, lambda: self.exit(130) if not self._running.is_set() else None)
+        else:
+            self.exit(self.exit_code)
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(self.exit_code)
+
+    def get_system_commands(self, screen: Screen) -> list[SystemCommand]:  # type: ignore[override]
+        commands = list(super().get_system_commands(screen))
+        for _key, action, text, _bid in KEYS:
+            commands.append(SystemCommand(text, f"nixl-console: {text.lower()}", getattr(self, f"action_{action}")))
+        return commands
+
+
+class SearchScreen(ModalScreen[str]):
+    BINDINGS = [Binding("escape", "dismiss('')", "Cancel", id="search-cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label("Search the focused node log (n: next, N: previous)")
+            yield Input(id="term")
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        self.dismiss(message.value)
