@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         help="where run directories go (default: runs/)",
     )
     parser.add_argument("--show-cdk", action="store_true", help="print the CDK CLI's own output too")
+    parser.add_argument("--no-mouse", action="store_true", help="TUI: keyboard only, no mouse tracking")
     sb = parser.add_argument_group("sandbox")
     sb.add_argument("--sandbox-profile", metavar="NAME", help="simulated hardware for every node (p4d, p5, ...)")
     sb.add_argument(
@@ -212,12 +213,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(str(err)) from None
     run_dir = new_run_dir(args.runs_dir, config.stack_name)
     recorder = RunRecorder(run_dir)
-    view = AutoView(show_cdk=args.show_cdk)
+    use_tui = not args.auto and sys.stdout.isatty() and sys.stdin.isatty()
+    auto_view = None if use_tui else AutoView(show_cdk=args.show_cdk)
     events: list[Event] = []
+    app = None
 
     def emit(event: Event) -> None:
         events.append(event)
-        view(event)
+        if app is not None:
+            app.post(event)  # thread-safe queue, drained by the UI's timer
+        elif auto_view is not None:
+            auto_view(event)
 
     try:
         if args.sandbox:
@@ -233,18 +239,35 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"AWS account {account}, region {config.region}, run directory {run_dir}", flush=True)
 
         engine = Engine(config, overrides, target, recorder, emit)
+        if use_tui:
+            # Build the app only with a terminal: Textual writes control codes and can hang without one.
+            from console.tui.app import NixlConsoleApp
+            from console.view_state import ViewState
 
-        def on_sigint(signum: int, frame: FrameType | None) -> None:
-            if engine.command_id and not engine._cancel.is_set():
-                engine.cancel()  # the stream loop cancels the command, drains and stops
-            else:
-                raise KeyboardInterrupt
+            app = NixlConsoleApp(
+                ViewState(config.stack_name, config.region, args.sandbox),
+                config.node_names,
+                run_dir=run_dir,
+                start=lambda _post: engine.run(),
+                cancel=engine.cancel,
+                destroy=lambda _post: engine.destroy(),
+            )
+            result = app.run(mouse=not args.no_mouse)
+            crashed = app.return_code not in (0, None)  # Textual printed why
+            exit_code = 1 if crashed else (result if isinstance(result, int) else app.exit_code)
+        else:
 
-        previous = signal.signal(signal.SIGINT, on_sigint)
-        try:
-            exit_code = engine.run()
-        finally:
-            signal.signal(signal.SIGINT, previous)
+            def on_sigint(signum: int, frame: FrameType | None) -> None:
+                if engine.command_id and not engine._cancel.is_set():
+                    engine.cancel()  # the stream loop cancels the command, drains and stops
+                else:
+                    raise KeyboardInterrupt
+
+            previous = signal.signal(signal.SIGINT, on_sigint)
+            try:
+                exit_code = engine.run()
+            finally:
+                signal.signal(signal.SIGINT, previous)
         report = build_report(
             events,
             stack=config.stack_name,

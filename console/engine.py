@@ -215,6 +215,7 @@ class Engine:
         if getattr(self, "_prepare_error", None):
             raise StageFailed(EXIT_DEPLOY, f"preparing the target failed: {self._prepare_error}")
         progress = DeployProgressModel(self.config.stack_name, self.total_resources)
+        self.emit(DeployProgress(0, progress.total))
         started = time.time() - 5  # small clock skew allowance
         stop = threading.Event()
         watcher = threading.Thread(target=self._watch_stack_events, args=(progress, started, stop), daemon=True)

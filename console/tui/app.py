@@ -8,24 +8,29 @@ call per pane per tick keeps the UI responsive). Full output is always on disk i
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Log, ProgressBar, Static, TabbedContent, TabPane
 
 from console.events import Event, NodeOutputLine
 from console.sanitize import clean_line
 from console.view_state import COMMAND_SYMBOL, SYMBOL, ViewState
 
+W = TypeVar("W", bound=Widget)
 MAX_LINES = 10_000  # per pane on screen; the complete output is in the run directory
 TICK = 1 / 15
 CHECK_IDS = (
@@ -49,6 +54,23 @@ KEYS = [
 ]
 
 
+# Colour follows the symbol; the symbol alone carries the meaning (NO_COLOR, monochrome terminals).
+_COLOUR = {"✔": "green", "✘": "red", "!": "yellow", "-": "dim", "…": "cyan"}
+
+
+def styled_cell(text: str) -> Text:
+    return Text(text, style=_COLOUR.get(text[:1], ""))
+
+
+def styled_status(status: str) -> Text:
+    mark = "✔" if status.endswith("COMPLETE") else "✘" if status.endswith("FAILED") else "…"
+    return styled_cell(f"{mark} {status}")
+
+
+def _utc(ts: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(ts))
+
+
 def default_theme(environ: dict[str, str] | None = None) -> str:
     """An ANSI-palette theme unless the terminal announces truecolor (ssh and tmux often do not)."""
     env = os.environ if environ is None else environ
@@ -66,8 +88,11 @@ class DestroyScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(f"Destroy stack {self.stack}? This deletes the nodes and (dev) the bucket.")
-            yield Label("Type the stack name and press Enter; Escape cancels.")
+            yield Static(
+                f"Destroy stack {self.stack}? This deletes its nodes (and, for a dev stack, its bucket and logs).\n"
+                "Type the stack name and press Enter; Escape cancels.",
+                markup=False,
+            )
             yield Input(placeholder=self.stack, id="confirm")
             yield Label("", id="refused")
 
@@ -121,15 +146,16 @@ class NixlConsoleApp(App[int]):
         self.queue: collections.deque[Event] = collections.deque()
         self.follow = True
         self.search_term = ""
+        self.search_matches: dict[str, int] = {}  # node -> line of the current match
         self.exit_code = 0
-        self._running = threading.Event()
+        self._engine_busy = threading.Event()
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(id="header", markup=False)
         with TabbedContent(id="panes"):
             with TabPane("Deploy", id="tab-deploy"):
-                yield ProgressBar(total=None, id="progress", show_eta=False, clock=None)
+                yield ProgressBar(total=100, id="progress", show_eta=False)
                 yield Static("", id="failure", markup=False)
                 yield DataTable(id="resources", cursor_type="row", zebra_stripes=True)
             for name in self.node_names:
@@ -146,15 +172,19 @@ class NixlConsoleApp(App[int]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#resources", DataTable).add_columns("resource", "type", "status", "reason")
-        efa = self.query_one("#efa", DataTable)
+        self._q("#resources", DataTable).add_columns("status", "UTC", "resource", "type", "reason")
+        efa = self._q("#efa", DataTable)
         efa.add_columns("node", "devices", "provider", "domains", "GPUDirect", "GPUs")
-        checks = self.query_one("#checks", DataTable)
+        checks = self._q("#checks", DataTable)
         checks.add_columns("check", *self.node_names)
         self.set_interval(TICK, self.drain)
         self.drain()
         if self._start is not None:
             self.action_run()
+
+    def _q(self, selector: str, expect_type: type[W] = Widget) -> W:  # type: ignore[assignment]
+        """A widget of the console screen, even while a modal (help, search, destroy) is on top."""
+        return self.screen_stack[0].query_one(selector, expect_type)
 
     # -- events -------------------------------------------------------------------------------
     def post(self, event: Event) -> None:
@@ -162,6 +192,10 @@ class NixlConsoleApp(App[int]):
         self.queue.append(event)
 
     def drain(self) -> None:
+        with contextlib.suppress(NoMatches):  # the app is shutting down and its widgets are gone
+            self._drain()
+
+    def _drain(self) -> None:
         batches: dict[str, list[str]] = collections.defaultdict(list)
         changed = False
         while self.queue:
@@ -172,13 +206,13 @@ class NixlConsoleApp(App[int]):
                 text = clean_line(event.text)
                 batches[event.node].append(f"! {text}" if event.stream == "stderr" else text)
         for node, lines in batches.items():
-            log = self.query_one(f"#log-{node}", Log)
+            log = self._q(f"#log-{node}", Log)
             log.auto_scroll = self.follow
             log.write_lines(lines)
             log.refresh()  # Textual 8.2.8 freezes a full max_lines view without it
         if changed:
             self.render_state()
-        self.query_one("#header", Static).update(self.header_text())
+        self._q("#header", Static).update(self.header_text())
 
     def header_text(self) -> str:
         s = self.state
@@ -188,35 +222,40 @@ class NixlConsoleApp(App[int]):
 
     def render_state(self) -> None:
         s = self.state
-        bar = self.query_one("#progress", ProgressBar)
+        bar = self._q("#progress", ProgressBar)
         if s.progress and s.progress.total:
             bar.update(total=s.progress.total, progress=s.progress.done)
-        failure = self.query_one("#failure", Static)
+        failure = self._q("#failure", Static)
         if s.failure_reason:
             failure.update(f"✘ deploy failed: {s.failure_reason}")
             failure.add_class("shown")
-        table = self.query_one("#resources", DataTable)
+        table = self._q("#resources", DataTable)
         table.clear()
         for row in s.resources.values():
-            mark = "✔" if row.status.endswith("COMPLETE") else "✘" if row.status.endswith("FAILED") else "…"
-            table.add_row(row.logical_id, row.resource_type, f"{mark} {row.status}", row.reason)
-        efa = self.query_one("#efa", DataTable)
+            table.add_row(
+                styled_status(row.status),
+                _utc(row.ts),
+                row.logical_id,
+                row.resource_type,
+                clean_line(row.reason),
+            )
+        efa = self._q("#efa", DataTable)
         efa.clear()
-        checks = self.query_one("#checks", DataTable)
+        checks = self._q("#checks", DataTable)
         checks.clear()
         for name in self.node_names:
             node = s.node(name)
             cells = node.efa()
-            efa.add_row(name, cells["devices"], cells["provider"], cells["domains"], cells["gdr"], cells["gpus"])
+            efa.add_row(name, *(styled_cell(cells[k]) for k in ("devices", "provider", "domains", "gdr", "gpus")))
             log_path = self.run_dir / f"{name}.log" if self.run_dir else "-"
             status = f"{COMMAND_SYMBOL.get(node.status, '·')} {node.status}"
             code = f" exit {node.exit_code}" if node.exit_code is not None else ""
-            self.query_one(f"#status-{name}", Static).update(f"{status}{code} · {node.lines} lines · {log_path}")
+            self._q(f"#status-{name}", Static).update(f"{status}{code} · {node.lines} lines · {log_path}")
         for check in CHECK_IDS:
             row = [check]
             for name in self.node_names:
                 result = s.node(name).checks.get(check)
-                row.append(f"{SYMBOL[result.status]} {result.status}" if result else SYMBOL[None])
+                row.append(styled_cell(f"{SYMBOL[result.status]} {result.status}") if result else SYMBOL[None])
             checks.add_row(*row)
         text = Text()
         for link in s.links:
@@ -224,7 +263,7 @@ class NixlConsoleApp(App[int]):
             text.append(f"{link.node}: ")
             text.append(link.url, style=RichStyle(link=link.url, underline=True))
             text.append(f"\n   local: {link.local_url}\n   {link.port_forward}\n\n")
-        self.query_one("#links", Static).update(text if s.links else Text("No MLflow runs yet."))
+        self._q("#links", Static).update(text if s.links else Text("No MLflow runs yet."))
 
     def on_data_table_cell_highlighted(self, message: DataTable.CellHighlighted) -> None:
         if message.data_table.id != "checks" or message.coordinate.column == 0:
@@ -233,21 +272,21 @@ class NixlConsoleApp(App[int]):
         node = self.node_names[message.coordinate.column - 1]
         result = self.state.node(node).checks.get(check)
         text = f"{node} {check}: {result.detail} {result.data}" if result else f"{node} {check}: not reported"
-        self.query_one("#check-detail", Static).update(clean_line(text))
+        self._q("#check-detail", Static).update(clean_line(text))
 
     # -- actions ------------------------------------------------------------------------------
     def action_run(self) -> None:
-        if self._start is None or self._running.is_set():
-            self.notify("a run is already going" if self._running.is_set() else "nothing to run in this view")
+        if self._start is None or self._engine_busy.is_set():
+            self.notify("a run is already going" if self._engine_busy.is_set() else "nothing to run in this view")
             return
-        self._running.set()
+        self._engine_busy.set()
         start = self._start
 
         def work() -> None:
             try:
                 self.exit_code = start(self.post)
             finally:
-                self._running.clear()
+                self._engine_busy.clear()
 
         self.run_worker(work, thread=True, group="engine", exclusive=True)
 
@@ -255,7 +294,7 @@ class NixlConsoleApp(App[int]):
         self.notify("diff: run `nixl-console diff` (the TUI shows it in a later version)")
 
     def action_cancel(self) -> None:
-        if self._cancel and self._running.is_set():
+        if self._cancel and self._engine_busy.is_set():
             self._cancel()
             self.notify("cancelling the command on every node")
         else:
@@ -272,23 +311,24 @@ class NixlConsoleApp(App[int]):
         self.push_screen(DestroyScreen(self.state.stack), done)
 
     def _focused_log(self) -> Log | None:
-        active = self.query_one("#panes", TabbedContent).active
+        active = self._q("#panes", TabbedContent).active
         name = active.removeprefix("tab-")
-        return self.query_one(f"#log-{name}", Log) if name in self.node_names else None
+        return self._q(f"#log-{name}", Log) if name in self.node_names else None
 
     def action_follow(self) -> None:
         self.follow = not self.follow
         for name in self.node_names:
-            log = self.query_one(f"#log-{name}", Log)
+            log = self._q(f"#log-{name}", Log)
             log.auto_scroll = self.follow
             if self.follow:
                 log.scroll_end(animate=False)
-        self.query_one("#header", Static).update(self.header_text())
+        self._q("#header", Static).update(self.header_text())
 
     def action_search(self) -> None:
         def done(term: str | None) -> None:
             if term:
                 self.search_term = term
+                self.search_matches.clear()
                 self.action_next_match()
 
         self.push_screen(SearchScreen(), done)
@@ -299,16 +339,18 @@ class NixlConsoleApp(App[int]):
             self.notify("open a node pane and search with /")
             return
         lines = log.lines
-        start = int(log.scroll_y) + (1 if step > 0 else -1)
-        order = range(start, len(lines)) if step > 0 else range(min(start, len(lines) - 1), -1, -1)
+        node = str(log.id).removeprefix("log-")
+        here = self.search_matches.get(node, int(log.scroll_y) - 1 if step > 0 else len(lines))
+        order = range(here + 1, len(lines)) if step > 0 else range(min(here, len(lines)) - 1, -1, -1)
         for i in order:
             if self.search_term.lower() in lines[i].lower():
-                self.follow = False
+                self.search_matches[node] = i
+                self.follow = False  # reading: stop following new lines
                 log.auto_scroll = False
-                log.scroll_to(y=i, animate=False)
-                self.notify(f"line {i + 1}: {lines[i][:60]}")
+                log.scroll_to(y=max(0, i - log.size.height // 2), animate=False)
+                self.notify(f"{node} line {i + 1}: {lines[i][:70]}", timeout=3)
                 return
-        self.notify(f"'{self.search_term}' not found")
+        self.notify(f"'{self.search_term}' not found {'below' if step > 0 else 'above'}")
 
     def action_next_match(self) -> None:
         self._find(+1)
@@ -325,15 +367,15 @@ class NixlConsoleApp(App[int]):
         self.push_screen(HelpScreen())
 
     def action_interrupt(self) -> None:
-        if self._running.is_set() and self._cancel:
+        if self._engine_busy.is_set() and self._cancel:
             self._cancel()
             self.notify("cancelling the commands; quitting when they stop")
-            self.set_interval(0.2, lambda: self.exit(130) if not self._running.is_set() else None)
+            self.set_interval(0.2, lambda: self.exit(130) if not self._engine_busy.is_set() else None)
         else:
             self.exit(self.exit_code)
 
-    def action_quit(self) -> None:  # type: ignore[override]
-        self.exit(self.exit_code)
+    async def action_quit(self) -> None:
+        self.action_interrupt()  # quitting during a run cancels the commands first
 
     def get_system_commands(self, screen: Screen) -> list[SystemCommand]:  # type: ignore[override]
         commands = list(super().get_system_commands(screen))

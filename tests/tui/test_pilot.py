@@ -1,0 +1,107 @@
+"""Keyboard behaviour: bindings, follow/pause, search, destroy confirmation, remote escape codes."""
+
+from __future__ import annotations
+
+from textual.widgets import Footer, Log, Static
+
+from console.events import NodeOutputLine
+from console.tui.app import KEYS, DestroyScreen, NixlConsoleApp
+from tests.tui.conftest import make_app, recorded
+
+PASS = recorded("run-pass.jsonl")
+
+
+def test_every_binding_has_an_id_and_a_footer_entry() -> None:
+    ids = [b.id for b in NixlConsoleApp.BINDINGS]  # type: ignore[union-attr]
+    assert all(ids) and len(ids) == len(set(ids))
+    assert all(b.show for b in NixlConsoleApp.BINDINGS if b.id != "interrupt")  # type: ignore[union-attr]
+
+
+async def test_footer_and_palette_list_the_actions() -> None:
+    app = make_app([])
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause()
+        footer_keys = {b.id for b in app.active_bindings.values() for b in [b.binding]}
+        assert {bid for *_, bid in KEYS} <= footer_keys
+        assert app.query_one(Footer).display
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {text for _, _, text, _ in KEYS} <= titles
+
+
+async def test_follow_toggles_and_pauses_the_logs() -> None:
+    app = make_app(PASS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("f")
+        assert not app.follow and not app.query_one("#log-node1", Log).auto_scroll
+        assert "paused" in str(app.query_one("#header", Static).render())
+        await pilot.press("f")
+        assert app.follow and app.query_one("#log-node1", Log).auto_scroll
+
+
+async def test_search_finds_next_and_previous_in_the_focused_log() -> None:
+    app = make_app(PASS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.query_one("#panes").active = "tab-node1"  # type: ignore[attr-defined]
+        log = app.query_one("#log-node1", Log)
+        log.scroll_home(animate=False)
+        await pilot.pause()
+        await pilot.press("slash", *"step efa", "enter")
+        await pilot.pause()
+        first = app.search_matches["node1"]
+        assert "step efa" in log.lines[first].lower()
+        assert log.scroll_y <= first < log.scroll_y + log.size.height  # the match is on screen
+        await pilot.press("n")
+        await pilot.pause()
+        second = app.search_matches["node1"]
+        assert second > first and "step efa" in log.lines[second].lower()
+        await pilot.press("N")
+        await pilot.pause()
+        assert app.search_matches["node1"] == first
+        assert not app.follow  # searching pauses following
+
+
+async def test_destroy_needs_the_stack_name_typed_out() -> None:
+    called: list[bool] = []
+
+    def destroy(_post: object) -> int:
+        called.append(True)
+        return 0
+
+    app = make_app(PASS, destroy=destroy)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("D")
+        await pilot.pause()
+        assert isinstance(app.screen, DestroyScreen)
+        await pilot.press(*"wrong-name", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, DestroyScreen) and not called
+        assert "not destroyed" in str(app.screen.query_one("#refused", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DestroyScreen) and not called
+        await pilot.press("D")
+        await pilot.pause()
+        await pilot.press(*"nixl-efa-dev-east-1", "enter")
+        await app.workers.wait_for_complete()
+        assert called == [True]
+
+
+async def test_remote_escape_codes_and_progress_bars_are_neutralised() -> None:
+    app = make_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        for text in (
+            "\x1b[31mred\x1b[0m",
+            "\x1b]0;owned title\x07title gone",
+            "  10%|#   \r  60%|######   \r 100%|##########",
+            "\x1b]8;;http://evil.example\x1b\\click\x1b]8;;\x1b\\",
+            "\x1b[2J\x1b[Hno clear",
+        ):
+            app.post(NodeOutputLine("node1", "stdout", text))
+        app.post(NodeOutputLine("node1", "stderr", "\x1b[1mbold error"))
+        app.drain()
+        await pilot.pause()
+        lines = app.query_one("#log-node1", Log).lines
+        assert lines == ["red", "title gone", " 100%|##########", "click", "no clear", "! bold error"]
+        assert not any("\x1b" in line or "\r" in line for line in lines)
