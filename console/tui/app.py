@@ -33,6 +33,7 @@ from console.view_state import COMMAND_SYMBOL, SYMBOL, ViewState
 W = TypeVar("W", bound=Widget)
 MAX_LINES = 10_000  # per pane on screen; the complete output is in the run directory
 TICK = 1 / 15
+DRAIN_BUDGET = 0.02  # seconds of event work per tick
 CHECK_IDS = (
     "system.facts", "gpu.devices", "efa.devices", "efa.provider", "efa.domains", "efa.gdr", "vllm.version",
     "nixl.version", "mlflow.version", "mlflow.server", "mlflow.write", "mlflow.read", "nixl.transfer",
@@ -196,22 +197,29 @@ class NixlConsoleApp(App[int]):
             self._drain()
 
     def _drain(self) -> None:
+        # A time budget per tick keeps the UI responsive under a flood of lines; the rest waits a tick.
+        deadline = time.perf_counter() + DRAIN_BUDGET
         batches: dict[str, list[str]] = collections.defaultdict(list)
-        changed = False
-        while self.queue:
-            event = self.queue.popleft()
-            self.state.apply(event)
-            changed = True
-            if isinstance(event, NodeOutputLine) and event.node in self.node_names:
-                text = clean_line(event.text)
-                batches[event.node].append(f"! {text}" if event.stream == "stderr" else text)
+        structural = False
+        while self.queue and time.perf_counter() < deadline:
+            for _ in range(min(256, len(self.queue))):
+                event = self.queue.popleft()
+                self.state.apply(event)
+                if isinstance(event, NodeOutputLine):
+                    if event.node in self.node_names:
+                        text = clean_line(event.text)
+                        batches[event.node].append(f"! {text}" if event.stream == "stderr" else text)
+                else:
+                    structural = True
         for node, lines in batches.items():
             log = self._q(f"#log-{node}", Log)
             log.auto_scroll = self.follow
             log.write_lines(lines)
             log.refresh()  # Textual 8.2.8 freezes a full max_lines view without it
-        if changed:
+        if structural:
             self.render_state()
+        elif batches:
+            self.render_node_status()
         self._q("#header", Static).update(self.header_text())
 
     def header_text(self) -> str:
@@ -244,13 +252,9 @@ class NixlConsoleApp(App[int]):
         checks = self._q("#checks", DataTable)
         checks.clear()
         for name in self.node_names:
-            node = s.node(name)
-            cells = node.efa()
+            cells = s.node(name).efa()
             efa.add_row(name, *(styled_cell(cells[k]) for k in ("devices", "provider", "domains", "gdr", "gpus")))
-            log_path = self.run_dir / f"{name}.log" if self.run_dir else "-"
-            status = f"{COMMAND_SYMBOL.get(node.status, '·')} {node.status}"
-            code = f" exit {node.exit_code}" if node.exit_code is not None else ""
-            self._q(f"#status-{name}", Static).update(f"{status}{code} · {node.lines} lines · {log_path}")
+        self.render_node_status()
         for check in CHECK_IDS:
             row = [check]
             for name in self.node_names:
@@ -264,6 +268,14 @@ class NixlConsoleApp(App[int]):
             text.append(link.url, style=RichStyle(link=link.url, underline=True))
             text.append(f"\n   local: {link.local_url}\n   {link.port_forward}\n\n")
         self._q("#links", Static).update(text if s.links else Text("No MLflow runs yet."))
+
+    def render_node_status(self) -> None:
+        for name in self.node_names:
+            node = self.state.node(name)
+            log_path = self.run_dir / f"{name}.log" if self.run_dir else "-"
+            status = f"{COMMAND_SYMBOL.get(node.status, '·')} {node.status}"
+            code = f" exit {node.exit_code}" if node.exit_code is not None else ""
+            self._q(f"#status-{name}", Static).update(f"{status}{code} · {node.lines} lines · {log_path}")
 
     def on_data_table_cell_highlighted(self, message: DataTable.CellHighlighted) -> None:
         if message.data_table.id != "checks" or message.coordinate.column == 0:

@@ -177,3 +177,41 @@ def test_operate_an_existing_stack_rerun_one_node_status_stop_start(shared_sandb
 
     missing, _ = _engine(shared_sandbox, {"stackName": "nixl-e2e-absent"}, Path(tempfile.mkdtemp()))
     assert missing.run(deploy=False) == 2
+
+
+async def test_full_sandbox_run_inside_the_tui_shows_every_check(shared_sandbox: Any) -> None:
+    from textual.widgets import DataTable
+
+    from console.tui.app import CHECK_IDS, NixlConsoleApp
+    from console.view_state import ViewState
+
+    overrides = {"stackName": "nixl-e2e-tui"}
+    config = load_config({**json.loads(Path("cdk.json").read_text())["context"], **overrides})
+    recorder = RunRecorder(new_run_dir(Path(tempfile.mkdtemp()), config.stack_name))
+    app: NixlConsoleApp | None = None
+
+    def emit(event: Event) -> None:
+        assert app is not None
+        app.post(event)
+
+    engine = Engine(config, overrides, sandbox_target(shared_sandbox), recorder, emit)
+    app = NixlConsoleApp(
+        ViewState(config.stack_name, config.region, True),
+        config.node_names,
+        run_dir=recorder.path,
+        start=lambda _post: engine.run(),
+        cancel=engine.cancel,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        deadline = time.monotonic() + 400
+        while app.state.finished is None and time.monotonic() < deadline:
+            await pilot.pause(0.5)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        assert app.state.finished is not None and app.state.finished.ok, app.state.stage
+        assert app.exit_code == 0
+        table = app.query_one("#checks", DataTable)
+        assert table.row_count == len(CHECK_IDS)
+        cells = [str(table.get_cell_at((r, c))) for r in range(table.row_count) for c in (1, 2)]
+        assert all(cell.split()[-1] in ("pass", "skip") for cell in cells), cells
+        assert len(app.state.links) == 2
