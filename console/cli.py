@@ -251,6 +251,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 start=lambda _post: engine.run(),
                 cancel=engine.cancel,
                 destroy=lambda _post: engine.destroy(),
+                diff=lambda _post: engine.diff(),
             )
             result = app.run(mouse=not args.no_mouse)
             crashed = app.return_code not in (0, None)  # Textual printed why

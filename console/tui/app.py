@@ -134,6 +134,7 @@ class NixlConsoleApp(App[int]):
         start: Callable[[Callable[[Event], None]], int] | None = None,
         cancel: Callable[[], None] | None = None,
         destroy: Callable[[Callable[[Event], None]], int] | None = None,
+        diff: Callable[[Callable[[Event], None]], int] | None = None,
         clock: Callable[[], float] = time.time,
         theme: str | None = None,
     ) -> None:
@@ -141,7 +142,7 @@ class NixlConsoleApp(App[int]):
         self.state = state
         self.node_names = node_names
         self.run_dir = run_dir
-        self._start, self._cancel, self._destroy = start, cancel, destroy
+        self._start, self._cancel, self._destroy, self._diff = start, cancel, destroy, diff
         self.clock = clock
         self.theme = theme or default_theme()
         self.queue: collections.deque[Event] = collections.deque()
@@ -159,6 +160,7 @@ class NixlConsoleApp(App[int]):
                 yield ProgressBar(total=100, id="progress", show_eta=False)
                 yield Static("", id="failure", markup=False)
                 yield DataTable(id="resources", cursor_type="row", zebra_stripes=True)
+                yield Log(max_lines=MAX_LINES, id="log-cdk", auto_scroll=True)
             for name in self.node_names:
                 with TabPane(name, id=f"tab-{name}"):
                     yield Static("", id=f"status-{name}", classes="pane-status", markup=False)
@@ -206,13 +208,13 @@ class NixlConsoleApp(App[int]):
                 event = self.queue.popleft()
                 self.state.apply(event)
                 if isinstance(event, NodeOutputLine):
-                    if event.node in self.node_names:
+                    if event.node in self.node_names or event.node == "cdk":
                         text = clean_line(event.text)
                         batches[event.node].append(f"! {text}" if event.stream == "stderr" else text)
                 else:
                     structural = True
         for node, lines in batches.items():
-            log = self._q(f"#log-{node}", Log)
+            log = self._q(f"#log-{node}", Log)  # "cdk": the CDK CLI's output under the resources
             log.auto_scroll = self.follow
             log.write_lines(lines)
             log.refresh()  # Textual 8.2.8 freezes a full max_lines view without it
@@ -303,7 +305,13 @@ class NixlConsoleApp(App[int]):
         self.run_worker(work, thread=True, group="engine", exclusive=True)
 
     def action_diff(self) -> None:
-        self.notify("diff: run `nixl-console diff` (the TUI shows it in a later version)")
+        """`cdk diff` against the deployed stack; its output appears under the resources."""
+        if self._diff is None or self._engine_busy.is_set():
+            self.notify("diff is not available now" if self._diff is None else "wait for the run to finish")
+            return
+        diff = self._diff
+        self._q("#panes", TabbedContent).active = "tab-deploy"
+        self.run_worker(lambda: diff(self.post), thread=True, group="engine", exclusive=True)
 
     def action_cancel(self) -> None:
         if self._cancel and self._engine_busy.is_set():
@@ -379,21 +387,48 @@ class NixlConsoleApp(App[int]):
         self.push_screen(HelpScreen())
 
     def action_interrupt(self) -> None:
-        if self._engine_busy.is_set() and self._cancel:
-            self._cancel()
-            self.notify("cancelling the commands; quitting when they stop")
-            self.set_interval(0.2, lambda: self.exit(130) if not self._engine_busy.is_set() else None)
-        else:
+        """ctrl+c: during a run, ask before cancelling the commands and quitting."""
+        if not (self._engine_busy.is_set() and self._cancel):
             self.exit(self.exit_code)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._cancel_and_quit()
+
+        self.push_screen(
+            ConfirmScreen("A run is in progress. Cancel the commands on every node and quit? (y/n)"), answered
+        )
+
+    def _cancel_and_quit(self) -> None:
+        assert self._cancel is not None
+        self._cancel()
+        self.notify("cancelling the commands; quitting when they stop")
+        self.set_interval(0.2, lambda: self.exit(130) if not self._engine_busy.is_set() else None)
 
     async def action_quit(self) -> None:
-        self.action_interrupt()  # quitting during a run cancels the commands first
+        self.action_interrupt()  # during a run, quitting asks first, as ctrl+c does
 
     def get_system_commands(self, screen: Screen) -> list[SystemCommand]:  # type: ignore[override]
         commands = list(super().get_system_commands(screen))
         for _key, action, text, _bid in KEYS:
             commands.append(SystemCommand(text, f"nixl-console: {text.lower()}", getattr(self, f"action_{action}")))
         return commands
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    BINDINGS = [
+        Binding("y", "dismiss(True)", "Yes", id="confirm-yes"),
+        Binding("n,escape", "dismiss(False)", "No", id="confirm-no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.question, markup=False)
 
 
 class SearchScreen(ModalScreen[str]):

@@ -105,3 +105,39 @@ async def test_remote_escape_codes_and_progress_bars_are_neutralised() -> None:
         lines = app.query_one("#log-node1", Log).lines
         assert lines == ["red", "title gone", " 100%|##########", "click", "no clear", "! bold error"]
         assert not any("\x1b" in line or "\r" in line for line in lines)
+
+
+async def test_ctrl_c_during_a_run_asks_then_cancels_and_quits() -> None:
+    import threading
+
+    from console.tui.app import ConfirmScreen
+
+    stop = threading.Event()
+    cancels: list[bool] = []
+
+    def start(_post: object) -> int:
+        stop.wait(30)
+        return 130
+
+    def cancel() -> None:
+        cancels.append(True)
+        stop.set()
+
+    app = make_app([], start=start, cancel=cancel)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not cancels and app.is_running
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        await pilot.press("y")
+        for _ in range(50):
+            if not app.is_running:
+                break
+            await pilot.pause(0.1)
+        assert cancels == [True]
+    assert app.return_value == 130  # what nixl-console exits with
