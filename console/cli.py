@@ -171,6 +171,15 @@ def _node_choices(pairs: list[str]) -> dict[str, str]:
     return nodes
 
 
+def rerun(engine: object, nodes: list[str]) -> int:
+    """The console's "re-run failed": the tasks again on these nodes of the deployed stack."""
+    engine.only = nodes  # type: ignore[attr-defined]
+    try:
+        return engine.run(deploy=False)  # type: ignore[attr-defined, no-any-return]
+    finally:
+        engine.only = None  # type: ignore[attr-defined]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.context)
     config = resolve_config(overrides)
@@ -252,6 +261,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 cancel=engine.cancel,
                 destroy=lambda _post: engine.destroy(),
                 diff=lambda _post: engine.diff(),
+                rerun=lambda nodes: rerun(engine, nodes),
+                power=engine.set_power,
             )
             result = app.run(mouse=not args.no_mouse)
             crashed = app.return_code not in (0, None)  # Textual printed why

@@ -124,6 +124,11 @@ class Engine:
     def run(self, *, deploy: bool = True) -> int:
         """The whole flow; with deploy=False, the existing stack's nodes (a re-run, e.g. failed nodes only)."""
         self.run_id = self.recorder.path.name
+        # A new run (also a re-run in the same console) starts a clean verdict and a fresh cancel switch.
+        self._statuses.clear()
+        self._fails.clear()
+        self._cancel.clear()
+        self.command_id = None
         first: list[tuple[str, Callable[[], str]]] = (
             [("synth", self.synth), ("deploy", self.deploy)] if deploy else [("attach", self.attach)]
         )

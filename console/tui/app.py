@@ -44,6 +44,9 @@ KEYS = [
     ("r", "run", "Run", "run"),
     ("d", "diff", "Diff", "diff"),
     ("x", "cancel", "Cancel", "cancel"),
+    ("R", "rerun_failed", "Re-run failed", "rerun-failed"),
+    ("S", "stop_nodes", "Stop nodes", "stop-nodes"),
+    ("T", "start_nodes", "Start nodes", "start-nodes"),
     ("D", "destroy", "Destroy", "destroy"),
     ("f", "follow", "Follow", "follow"),
     ("slash", "search", "Search", "search"),
@@ -135,6 +138,8 @@ class NixlConsoleApp(App[int]):
         cancel: Callable[[], None] | None = None,
         destroy: Callable[[Callable[[Event], None]], int] | None = None,
         diff: Callable[[Callable[[Event], None]], int] | None = None,
+        rerun: Callable[[list[str]], int] | None = None,
+        power: Callable[[bool], int] | None = None,
         clock: Callable[[], float] = time.time,
         theme: str | None = None,
     ) -> None:
@@ -143,6 +148,7 @@ class NixlConsoleApp(App[int]):
         self.node_names = node_names
         self.run_dir = run_dir
         self._start, self._cancel, self._destroy, self._diff = start, cancel, destroy, diff
+        self._rerun, self._power = rerun, power
         self.clock = clock
         self.theme = theme or default_theme()
         self.queue: collections.deque[Event] = collections.deque()
@@ -312,6 +318,52 @@ class NixlConsoleApp(App[int]):
         diff = self._diff
         self._q("#panes", TabbedContent).active = "tab-deploy"
         self.run_worker(lambda: diff(self.post), thread=True, group="engine", exclusive=True)
+
+    def failed_nodes(self) -> list[str]:
+        """Nodes with a failed check or a command that did not succeed, in the last run."""
+        return [
+            name
+            for name in self.node_names
+            if self.state.node(name).status not in ("Success", "Pending")
+            or any(c.status == "fail" for c in self.state.node(name).checks.values())
+        ]
+
+    def _in_worker(self, label: str, work: Callable[[], int]) -> None:
+        if self._engine_busy.is_set():
+            self.notify(f"{label}: wait for the current run to finish")
+            return
+        self._engine_busy.set()
+
+        def run() -> None:
+            try:
+                self.exit_code = work()
+            finally:
+                self._engine_busy.clear()
+
+        self.run_worker(run, thread=True, group="engine", exclusive=True)
+
+    def action_rerun_failed(self) -> None:
+        failed = self.failed_nodes()
+        if self._rerun is None or not failed:
+            self.notify("no failed node to run again" if self._rerun else "re-run is not available in this view")
+            return
+        rerun = self._rerun
+        self.notify(f"running the tasks again on {', '.join(failed)}")
+        self._in_worker("re-run", lambda: rerun(failed))
+
+    def action_stop_nodes(self) -> None:
+        self._power_action(False)
+
+    def action_start_nodes(self) -> None:
+        self._power_action(True)
+
+    def _power_action(self, running: bool) -> None:
+        if self._power is None:
+            self.notify("stop/start is not available in this view")
+            return
+        power = self._power
+        self.notify("starting the nodes" if running else "stopping the nodes (disks are kept)")
+        self._in_worker("stop/start", lambda: power(running))
 
     def action_cancel(self) -> None:
         if self._cancel and self._engine_busy.is_set():

@@ -141,3 +141,39 @@ async def test_ctrl_c_during_a_run_asks_then_cancels_and_quits() -> None:
             await pilot.pause(0.1)
         assert cancels == [True]
     assert app.return_value == 130  # what nixl-console exits with
+
+
+async def test_rerun_failed_and_stop_start_call_the_engine() -> None:
+    reruns: list[list[str]] = []
+    power: list[bool] = []
+
+    def rerun(nodes: list[str]) -> int:
+        reruns.append(nodes)
+        return 0
+
+    def set_power(running: bool) -> int:
+        power.append(running)
+        return 0
+
+    app = make_app(recorded("run-node2-no-efa.jsonl"), rerun=rerun, power=set_power)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.failed_nodes() == ["node2"]
+        await pilot.press("R")
+        await app.workers.wait_for_complete()
+        await pilot.press("S")
+        await app.workers.wait_for_complete()
+        await pilot.press("T")
+        await app.workers.wait_for_complete()
+    assert reruns == [["node2"]]
+    assert power == [False, True]
+
+
+async def test_rerun_with_nothing_failed_does_nothing() -> None:
+    calls: list[list[str]] = []
+    app = make_app(PASS, rerun=lambda nodes: calls.append(nodes) or 0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+    assert calls == []
