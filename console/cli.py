@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--show-cdk", action="store_true", help="print the CDK CLI's own output too")
     parser.add_argument("--no-mouse", action="store_true", help="TUI: keyboard only, no mouse tracking")
+    parser.add_argument(
+        "--existing", action="store_true", help="TUI: open on the deployed stack and show its state; r runs the tasks"
+    )
     sb = parser.add_argument_group("sandbox")
     sb.add_argument("--sandbox-profile", metavar="NAME", help="simulated hardware for every node (p4d, p5, ...)")
     sb.add_argument(
@@ -183,6 +186,8 @@ def rerun(engine: object, nodes: list[str]) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.context)
     config = resolve_config(overrides)
+    if args.existing and (args.sandbox or args.auto):
+        raise UsageError("--existing opens the console on a stack deployed in AWS: not with --sandbox or --auto")
     if not args.sandbox and any(
         (args.sandbox_profile, args.sandbox_node, args.sandbox_fail, args.sandbox_unregistered, args.sandbox_throttle)
     ):
@@ -257,12 +262,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 ViewState(config.stack_name, config.region, args.sandbox),
                 config.node_names,
                 run_dir=run_dir,
-                start=lambda _post: engine.run(),
+                start=lambda _post: engine.run(deploy=not args.existing),
                 cancel=engine.cancel,
                 destroy=lambda _post: engine.destroy(),
                 diff=lambda _post: engine.diff(),
                 rerun=lambda nodes: rerun(engine, nodes),
                 power=engine.set_power,
+                on_open=engine.status if args.existing else None,
             )
             result = app.run(mouse=not args.no_mouse)
             crashed = app.return_code not in (0, None)  # Textual printed why

@@ -26,7 +26,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Label, Log, ProgressBar, Static, TabbedContent, TabPane
 
-from console.events import Event, NodeOutputLine
+from console.events import Event, NodeOutputLine, Notice, StageFinished
 from console.sanitize import clean_line
 from console.view_state import COMMAND_SYMBOL, SYMBOL, ViewState
 
@@ -73,6 +73,14 @@ def styled_status(status: str) -> Text:
 
 def _utc(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(ts))
+
+
+def activity_line(event: Notice | StageFinished) -> str:
+    """Engine notices and stage results, shown with the CDK output in the Deploy tab's activity log."""
+    if isinstance(event, Notice):
+        return f"{event.level}: {event.message}"
+    detail = f": {event.detail}" if event.detail else ""
+    return f"== {event.stage} {event.status} ({event.seconds:.1f}s){detail}"
 
 
 def default_theme(environ: dict[str, str] | None = None) -> str:
@@ -139,6 +147,7 @@ class NixlConsoleApp(App[int]):
         destroy: Callable[[Callable[[Event], None]], int] | None = None,
         diff: Callable[[Callable[[Event], None]], int] | None = None,
         rerun: Callable[[list[str]], int] | None = None,
+        on_open: Callable[[], object] | None = None,
         power: Callable[[bool], int] | None = None,
         clock: Callable[[], float] = time.time,
         theme: str | None = None,
@@ -148,7 +157,7 @@ class NixlConsoleApp(App[int]):
         self.node_names = node_names
         self.run_dir = run_dir
         self._start, self._cancel, self._destroy, self._diff = start, cancel, destroy, diff
-        self._rerun, self._power = rerun, power
+        self._rerun, self._power, self._on_open = rerun, power, on_open
         self.clock = clock
         self.theme = theme or default_theme()
         self.queue: collections.deque[Event] = collections.deque()
@@ -188,7 +197,11 @@ class NixlConsoleApp(App[int]):
         checks.add_columns("check", *self.node_names)
         self.set_interval(TICK, self.drain)
         self.drain()
-        if self._start is not None:
+        if self._on_open is not None:
+            # Opened on an existing stack: show its state; `r` runs the tasks when the operator wants.
+            on_open = self._on_open
+            self._in_worker("status", lambda: (on_open(), 0)[1])
+        elif self._start is not None:
             self.action_run()
 
     def _q(self, selector: str, expect_type: type[W] = Widget) -> W:  # type: ignore[assignment]
@@ -219,6 +232,8 @@ class NixlConsoleApp(App[int]):
                         batches[event.node].append(f"! {text}" if event.stream == "stderr" else text)
                 else:
                     structural = True
+                    if isinstance(event, Notice | StageFinished):
+                        batches["cdk"].append(clean_line(activity_line(event)))
         for node, lines in batches.items():
             log = self._q(f"#log-{node}", Log)  # "cdk": the CDK CLI's output under the resources
             log.auto_scroll = self.follow
@@ -337,6 +352,8 @@ class NixlConsoleApp(App[int]):
         def run() -> None:
             try:
                 self.exit_code = work()
+            except Exception as err:  # e.g. no such stack: say so and keep the console usable
+                self.call_from_thread(self.notify, f"{label} failed: {err}", severity="error", timeout=10)
             finally:
                 self._engine_busy.clear()
 

@@ -177,3 +177,32 @@ async def test_rerun_with_nothing_failed_does_nothing() -> None:
         await pilot.press("R")
         await pilot.pause()
     assert calls == []
+
+
+async def test_open_on_an_existing_stack_shows_its_state_without_running() -> None:
+    from console.events import Notice
+
+    started: list[bool] = []
+    app = make_app([], start=lambda _post: started.append(True) or 0)
+
+    def status() -> None:
+        app.post(Notice("info", "stack nixl-efa-dev-east-1: CREATE_COMPLETE"))
+        app.post(Notice("info", "node1 i-0abc 10.42.0.4 running, SSM Online"))
+
+    def missing() -> None:
+        raise RuntimeError("stack nixl-efa-dev-east-1 not found in us-east-1: deploy it first")
+
+    app._on_open = status
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        app.drain()
+        await pilot.pause()
+        activity = app.query_one("#log-cdk", Log).lines
+        assert "info: node1 i-0abc 10.42.0.4 running, SSM Online" in activity
+        assert not started  # nothing runs until the operator presses r
+    broken = make_app([])
+    broken._on_open = missing
+    async with broken.run_test(size=(100, 30)) as pilot:
+        await broken.workers.wait_for_complete()
+        await pilot.pause()
+        assert broken.is_running  # the console stays up and says what is wrong
