@@ -11,9 +11,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from console.context import UsageError, parse_overrides, resolve_config
 from stack.cdk_env import PROJECT_ROOT
+
+if TYPE_CHECKING:  # the engine imports boto3: only at run time, never for --help
+    from console.engine import Engine
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -108,9 +112,11 @@ OPERATIONS = {
 
 
 def cmd_operation(args: argparse.Namespace) -> int:
-    from console.auto import AutoView
+    from console.auto import AutoView, write_reports
     from console.aws_clients import CredentialsError
     from console.engine import Engine
+    from console.events import Event
+    from console.report import build_report, junit_xml
     from console.run_dir import RunRecorder, new_run_dir
     from console.targets import aws_target
 
@@ -122,7 +128,14 @@ def cmd_operation(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     only = [n.strip() for n in args.nodes.split(",") if n.strip()] if getattr(args, "nodes", None) else None
     recorder = RunRecorder(new_run_dir(args.runs_dir, config.stack_name))
-    engine = Engine(config, overrides, target, recorder, AutoView(show_cdk=True), only=only)
+    view = AutoView(show_cdk=True)
+    events: list[Event] = []
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        view(event)
+
+    engine = Engine(config, overrides, target, recorder, emit, only=only)
     print(f"AWS account {account}, region {config.region}: {args.command} {config.stack_name}", flush=True)
     try:
         if args.command == "status":
@@ -131,7 +144,17 @@ def cmd_operation(args: argparse.Namespace) -> int:
         if args.command == "diff":
             return engine.diff()
         if args.command == "rerun":
-            return engine.run(deploy=False)
+            exit_code = engine.run(deploy=False)
+            report = build_report(
+                events,
+                stack=config.stack_name,
+                region=config.region,
+                sandbox=False,
+                run_dir=str(recorder.path),
+                nodes=[n for n in engine.node_infos() if engine.only is None or n.name in engine.only],
+            )
+            write_reports(report, recorder.path, junit_xml(report), None, None)
+            return exit_code
         if args.command in ("stop", "start"):
             return engine.set_power(args.command == "start")
         engine.synth()
@@ -174,13 +197,13 @@ def _node_choices(pairs: list[str]) -> dict[str, str]:
     return nodes
 
 
-def rerun(engine: object, nodes: list[str]) -> int:
+def rerun(engine: Engine, nodes: list[str]) -> int:
     """The console's "re-run failed": the tasks again on these nodes of the deployed stack."""
-    engine.only = nodes  # type: ignore[attr-defined]
+    engine.only = nodes
     try:
-        return engine.run(deploy=False)  # type: ignore[attr-defined, no-any-return]
+        return engine.run(deploy=False)
     finally:
-        engine.only = None  # type: ignore[attr-defined]
+        engine.only = None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
