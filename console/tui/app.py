@@ -34,6 +34,7 @@ W = TypeVar("W", bound=Widget)
 MAX_LINES = 10_000  # per pane on screen; the complete output is in the run directory
 TICK = 1 / 15
 DRAIN_BUDGET = 0.02  # seconds of event work per tick
+QUEUE_LIMIT = 20_000  # events waiting for the screen before the engine waits
 CHECK_IDS = (
     "system.facts", "gpu.devices", "efa.devices", "efa.provider", "efa.domains", "efa.gdr", "vllm.version",
     "nixl.version", "mlflow.version", "mlflow.server", "mlflow.write", "mlflow.read", "nixl.transfer",
@@ -210,7 +211,11 @@ class NixlConsoleApp(App[int]):
 
     # -- events -------------------------------------------------------------------------------
     def post(self, event: Event) -> None:
-        """Thread-safe: the engine calls this from its worker thread."""
+        """Thread-safe: the engine calls this from its worker thread. When the screen falls behind, the
+        engine waits (bounded queue): memory stays flat and nothing is dropped; the run directory already
+        has every line."""
+        while len(self.queue) >= QUEUE_LIMIT and threading.current_thread() is not threading.main_thread():
+            time.sleep(0.005)
         self.queue.append(event)
 
     def drain(self) -> None:
