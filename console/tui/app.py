@@ -177,6 +177,8 @@ class NixlConsoleApp(App[int]):
                 yield Static("", id="failure", markup=False)
                 yield DataTable(id="resources", cursor_type="row", zebra_stripes=True)
                 yield Log(max_lines=MAX_LINES, id="log-cdk", auto_scroll=True)
+            with TabPane("Nodes", id="tab-nodes"):
+                yield DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
             for name in self.node_names:
                 with TabPane(name, id=f"tab-{name}"):
                     yield Static("", id=f"status-{name}", classes="pane-status", markup=False)
@@ -194,6 +196,7 @@ class NixlConsoleApp(App[int]):
         self._q("#resources", DataTable).add_columns("status", "UTC", "resource", "type", "reason")
         efa = self._q("#efa", DataTable)
         efa.add_columns("node", "devices", "provider", "domains", "GPUDirect", "GPUs")
+        self._q("#nodes", DataTable).add_columns("node", "command", "checks", "lines", "log")
         checks = self._q("#checks", DataTable)
         checks.add_columns("check", *self.node_names)
         self.set_interval(TICK, self.drain)
@@ -298,6 +301,20 @@ class NixlConsoleApp(App[int]):
         self._q("#links", Static).update(text if s.links else Text("No MLflow runs yet."))
 
     def render_node_status(self) -> None:
+        nodes = self._q("#nodes", DataTable)
+        nodes.clear()
+        for name in self.node_names:
+            node = self.state.node(name)
+            counts = collections.Counter(c.status for c in node.checks.values())
+            summary = " ".join(f"{SYMBOL[k]}{counts[k]}" for k in ("pass", "fail", "warn", "skip") if counts[k])
+            code = f" ({node.exit_code})" if node.exit_code is not None else ""
+            nodes.add_row(
+                name,
+                styled_cell(f"{COMMAND_SYMBOL.get(node.status, '·')} {node.status}{code}"),
+                styled_cell(summary or SYMBOL[None]) if not counts["fail"] else Text(summary, style="red"),
+                str(node.lines),
+                f"{name}.log",
+            )
         for name in self.node_names:
             node = self.state.node(name)
             log_path = self.run_dir / f"{name}.log" if self.run_dir else "-"

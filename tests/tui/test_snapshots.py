@@ -60,3 +60,7 @@ def test_help(snap_compare: SnapCompare) -> None:
 
 def test_destroy_confirmation(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(PASS), terminal_size=(80, 24), press=["D", "n", "i", "x"])
+
+
+def test_nodes_overview(snap_compare: SnapCompare) -> None:
+    assert snap_compare(make_app(NO_EFA), terminal_size=(100, 30), run_before=show("tab-nodes"))
