@@ -29,16 +29,13 @@ from textual.widgets import DataTable, Footer, Input, Label, Log, ProgressBar, S
 from console.events import Event, NodeOutputLine, Notice, StageFinished
 from console.sanitize import clean_line
 from console.view_state import COMMAND_SYMBOL, SYMBOL, ViewState
+from tasks.lib.protocol import CHECK_IDS  # the protocol's one list of checks, in its order
 
 W = TypeVar("W", bound=Widget)
 MAX_LINES = 10_000  # per pane on screen; the complete output is in the run directory
 TICK = 1 / 15
 DRAIN_BUDGET = 0.02  # seconds of event work per tick
 QUEUE_LIMIT = 20_000  # events waiting for the screen before the engine waits
-CHECK_IDS = (
-    "system.facts", "gpu.devices", "efa.devices", "efa.provider", "efa.domains", "efa.gdr", "vllm.version",
-    "nixl.version", "mlflow.version", "mlflow.server", "mlflow.write", "mlflow.read", "nixl.transfer",
-)  # fmt: skip
 
 # (key, action, description, id): every binding has an id, shows in the footer, in help and in the palette.
 KEYS = [
