@@ -87,6 +87,13 @@ def default_theme(environ: dict[str, str] | None = None) -> str:
     return "textual-dark" if env.get("COLORTERM", "").lower() in ("truecolor", "24bit") else "ansi-dark"
 
 
+def operator_input(app: App[object], **kwargs: str) -> Input:
+    """An Input that blinks only when the app wants it (snapshots and slow ssh links want a steady cursor)."""
+    field = Input(**kwargs)  # type: ignore[arg-type]
+    field.cursor_blink = bool(getattr(app, "cursor_blink", True))
+    return field
+
+
 class DestroyScreen(ModalScreen[bool]):
     """Destroying a stack asks for its name typed out; anything else refuses."""
 
@@ -103,7 +110,7 @@ class DestroyScreen(ModalScreen[bool]):
                 "Type the stack name and press Enter; Escape cancels.",
                 markup=False,
             )
-            yield Input(placeholder=self.stack, id="confirm")
+            yield operator_input(self.app, placeholder=self.stack, id="confirm")
             yield Label("", id="refused")
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
@@ -149,8 +156,10 @@ class NixlConsoleApp(App[int]):
         power: Callable[[bool], int] | None = None,
         clock: Callable[[], float] = time.time,
         theme: str | None = None,
+        cursor_blink: bool = True,
     ) -> None:
         super().__init__()
+        self.cursor_blink = cursor_blink
         self.state = state
         self.node_names = node_names
         self.run_dir = run_dir
@@ -525,7 +534,7 @@ class SearchScreen(ModalScreen[str]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("Search the focused node log (n: next, N: previous)")
-            yield Input(id="term")
+            yield operator_input(self.app, id="term")
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         self.dismiss(message.value)

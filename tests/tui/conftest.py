@@ -37,6 +37,7 @@ def make_app(events: list[Event], **kwargs: object) -> NixlConsoleApp:
         run_dir=RUN_DIR,
         clock=lambda: clock_at,
         theme="textual-dark",
+        cursor_blink=False,
         **kwargs,  # type: ignore[arg-type]
     )
     app.animation_level = "none"

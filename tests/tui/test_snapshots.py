@@ -58,8 +58,20 @@ def test_help(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(PASS), terminal_size=(80, 24), press=["question_mark"])
 
 
+async def type_into_destroy_dialog(pilot: Pilot) -> None:
+    # Type only once the modal's input has focus: keys pressed while it mounts would land elsewhere (a CI flake).
+    await pilot.press("D")
+    for _ in range(100):
+        if getattr(pilot.app.focused, "id", None) == "confirm":
+            break
+        await pilot.pause(0.01)
+    assert getattr(pilot.app.focused, "id", None) == "confirm", "the destroy dialog's input never took focus"
+    await pilot.press("n", "i", "x")
+    await pilot.pause()
+
+
 def test_destroy_confirmation(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app(PASS), terminal_size=(80, 24), press=["D", "n", "i", "x"])
+    assert snap_compare(make_app(PASS), terminal_size=(80, 24), run_before=type_into_destroy_dialog)
 
 
 def test_nodes_overview(snap_compare: SnapCompare) -> None:
