@@ -20,6 +20,8 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def clean_line(text: str) -> str:
     """One line as it is safe to show: the last `\\r` segment, without escapes or control characters."""
+    if text.isprintable():  # the common case, and no escape, control, tab or \r can be printable
+        return text
     text = text.rstrip("\r\n")
     if "\r" in text:
         parts = [p for p in text.split("\r") if p]

@@ -101,7 +101,10 @@ class ViewState:
         return self.nodes[name]
 
     def apply(self, event: Event) -> None:
-        if isinstance(event, StageStarted):
+        if isinstance(event, NodeOutputLine):  # by far the most frequent event: tested first
+            if event.node != "cdk":
+                self.node(event.node).lines += 1
+        elif isinstance(event, StageStarted):
             self.stage, self.stage_started = event.stage, event.ts
             if self.run_started is None:
                 self.run_started = event.ts
@@ -121,9 +124,6 @@ class ViewState:
                 self.resources[event.logical_id] = ResourceRow(
                     event.logical_id, event.resource_type, event.status, event.reason, event.ts
                 )
-        elif isinstance(event, NodeOutputLine):
-            if event.node != "cdk":
-                self.node(event.node).lines += 1
         elif isinstance(event, NodeCommandStatus):
             row = self.node(event.node)
             row.instance_id, row.status, row.exit_code = event.instance_id, event.status, event.exit_code

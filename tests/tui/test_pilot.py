@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Footer, Log, Static
 
 from console.events import NodeOutputLine
-from console.tui.app import KEYS, DestroyScreen, NixlConsoleApp
+from console.tui.app import KEYS, DestroyScreen, NixlConsoleApp, TextLine
 from tests.tui.conftest import make_app, recorded
 
 PASS = recorded("run-pass.jsonl")
@@ -34,7 +34,7 @@ async def test_follow_toggles_and_pauses_the_logs() -> None:
         await pilot.pause()
         await pilot.press("f")
         assert not app.follow and not app.query_one("#log-node1", Log).auto_scroll
-        assert "paused" in str(app.query_one("#header", Static).render())
+        assert "paused" in app.query_one("#header", TextLine).text
         await pilot.press("f")
         assert app.follow and app.query_one("#log-node1", Log).auto_scroll
 
@@ -206,3 +206,15 @@ async def test_open_on_an_existing_stack_shows_its_state_without_running() -> No
         await broken.workers.wait_for_complete()
         await pilot.pause()
         assert broken.is_running  # the console stays up and says what is wrong
+
+
+async def test_node_log_measures_width_inline_without_a_thread_per_write() -> None:
+    app = make_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        log = app.query_one("#log-node1", Log)
+        before = len(app.workers)
+        log.write_lines(["short", "x" * 180, "wide ⏳ line"])
+        # Measured before write_lines returns; Textual's Log starts a thread worker for every write instead.
+        assert log.virtual_size.width == 180
+        assert len(app.workers) == before
+        await pilot.pause()
