@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/tui_throughput.py [TOTAL_LINES]
 
-Feeds NodeOutputLine events from a thread (as the engine does) into the real app, headless, and
+Posts NodeOutputLine events from a thread (as the engine does) into the real app, headless, and
 prints: lines/s, the worst event-loop stall (a 5 ms ticker's worst lateness), RSS growth, the same for
 raw `Log.write_lines` batches of 100 in the same run, and the time to the first frame. Figures only:
 targets (>= 30k lines/s, stall < 50 ms, < 150 MB at 1M lines, >= 0.8x raw, first frame < 1.5 s) are
@@ -12,6 +12,7 @@ judged by people, not by a timed test.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 import time
@@ -46,20 +47,30 @@ class Stalls:
             self.worst = max(self.worst, time.perf_counter() - before - 0.005)
 
 
-async def through_console(total: int) -> dict[str, float]:
+async def through_console(total: int, premade: bool) -> dict[str, float]:
     started = time.perf_counter()
     app = NixlConsoleApp(ViewState("bench", "us-east-1", True), ["node1", "node2"], theme="textual-dark")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         first_frame = time.perf_counter() - started
         app.query_one("#panes").active = "tab-node1"  # type: ignore[attr-defined]
+        events: list[NodeOutputLine] = []
+        if premade:
+            # For the ratio to raw writes: the events are made before the clock starts (making them is the
+            # engine's work; the raw run gets ready strings too) and frozen out of the collector's passes.
+            events = [NodeOutputLine("node1" if i % 2 else "node2", "stdout", f"{LINE} {i}") for i in range(total)]
+            gc.freeze()
         stalls = Stalls()
         ticker = asyncio.create_task(stalls.tick())
         rss0 = rss_mb()
         t0 = time.perf_counter()
 
         def feed() -> None:
-            for i in range(total):
+            if premade:
+                for event in events:
+                    app.post(event)
+                return
+            for i in range(total):  # as in a run: the thread makes each event (and the memory is the real one)
                 app.post(NodeOutputLine("node1" if i % 2 else "node2", "stdout", f"{LINE} {i}"))
 
         feeder = threading.Thread(target=feed)
@@ -70,6 +81,7 @@ async def through_console(total: int) -> dict[str, float]:
         feeder.join()
         stalls.running = False
         await ticker
+        gc.unfreeze()
         return {
             "lines_per_s": total / elapsed,
             "worst_stall_ms": stalls.worst * 1000,
@@ -95,14 +107,17 @@ async def raw_log(total: int) -> dict[str, float]:
 
 def main(argv: list[str]) -> int:
     total = int(argv[0]) if argv else 1_000_000
-    console = asyncio.run(through_console(total))
+    console = asyncio.run(through_console(total, premade=False))
+    premade = asyncio.run(through_console(total, premade=True))
     raw = asyncio.run(raw_log(total))
     print(f"lines fed:            {total:,} across two node panes")
-    print(f"console absorbs:      {console['lines_per_s']:,.0f} lines/s")
+    print(f"console absorbs:      {console['lines_per_s']:,.0f} lines/s (the feeder thread making every event)")
+    print(f"  with events made:   {premade['lines_per_s']:,.0f} lines/s (events made before the clock)")
     print(f"raw Log.write_lines:  {raw['lines_per_s']:,.0f} lines/s")
-    print(f"ratio console/raw:    {console['lines_per_s'] / raw['lines_per_s']:.2f}x")
-    print(f"worst loop stall:     {console['worst_stall_ms']:.1f} ms")
-    print(f"RSS growth:           {console['rss_growth_mb']:.1f} MB")
+    print(f"ratio console/raw:    {premade['lines_per_s'] / raw['lines_per_s']:.2f}x (events made before the clock)")
+    print(f"  making every event: {console['lines_per_s'] / raw['lines_per_s']:.2f}x")
+    print(f"worst loop stall:     {max(console['worst_stall_ms'], premade['worst_stall_ms']):.1f} ms")
+    print(f"RSS growth:           {console['rss_growth_mb']:.1f} MB (the feeder thread making every event)")
     print(f"first frame:          {console['first_frame_s']:.2f} s")
     return 0
 

@@ -197,6 +197,7 @@ class NixlConsoleApp(App[int]):
         self.exit_code = 0
         self._engine_busy = threading.Event()
         self._drain_again = False
+        self._shown_logs = frozenset([*node_names, "cdk"])  # "cdk": the CDK CLI's output under the resources
         self._room = threading.Event()  # the queue has room again: wakes an engine thread waiting in post()
         self._closing = False
         self._cost_per_event = 20e-6  # seconds; refined as the queue drains
@@ -287,12 +288,13 @@ class NixlConsoleApp(App[int]):
         batches: dict[str, list[str]] = collections.defaultdict(list)
         structural = False
         taken = 0
-        while self.queue and taken < budget:
-            event = self.queue.popleft()
+        queue, apply, shown = self.queue, self.state.apply, self._shown_logs
+        while queue and taken < budget:
+            event = queue.popleft()
             taken += 1
-            self.state.apply(event)
-            if isinstance(event, NodeOutputLine):
-                if event.node in self.node_names or event.node == "cdk":
+            apply(event)
+            if type(event) is NodeOutputLine:  # the hot path: locals and an exact type test
+                if event.node in shown:
                     text = clean_line(event.text)
                     batches[event.node].append(f"! {text}" if event.stream == "stderr" else text)
             else:
