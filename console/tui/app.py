@@ -30,6 +30,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Log, ProgressBar, S
 
 from console.events import Event, NodeOutputLine, Notice, StageFinished
 from console.sanitize import clean_line
+from console.tui.node_grid import GRID_FROM, NodeCell, NodeGrid
 from console.tui.node_log import NodeLog
 from console.view_state import COMMAND_SYMBOL, SYMBOL, ViewState
 from tasks.lib.protocol import CHECK_IDS  # the protocol's one list of checks, in its order
@@ -50,6 +51,8 @@ KEYS = [
     ("S", "stop_nodes", "Stop nodes", "stop-nodes"),
     ("T", "start_nodes", "Start nodes", "start-nodes"),
     ("D", "destroy", "Destroy", "destroy"),
+    ("left_square_bracket", "previous_node", "Prev node", "previous-node"),
+    ("right_square_bracket", "next_node", "Next node", "next-node"),
     ("f", "follow", "Follow", "follow"),
     ("slash", "search", "Search", "search"),
     ("n", "next_match", "Next", "next-match"),
@@ -58,7 +61,7 @@ KEYS = [
     ("question_mark", "help", "Help", "help"),
     ("q", "quit", "Quit", "quit"),
 ]
-
+KEY_LABELS = {"question_mark": "?", "slash": "/", "left_square_bracket": "[", "right_square_bracket": "]"}
 
 # Colour follows the symbol; the symbol alone carries the meaning (NO_COLOR, monochrome terminals).
 _COLOUR = {"✔": "green", "✘": "red", "!": "yellow", "-": "dim", "…": "cyan"}
@@ -147,13 +150,12 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close", id="help-close")]
 
     def compose(self) -> ComposeResult:
-        rows = "\n".join(
-            f"  {key.replace('question_mark', '?').replace('slash', '/'):<8} {text}" for key, _, text, _ in KEYS
-        )
+        rows = "\n".join(f"  {KEY_LABELS.get(key, key):<8} {text}" for key, _, text, _ in KEYS)
         yield Static(
             f"nixl-efa-console keys\n\n{rows}\n  ctrl+c   cancel the running commands and quit\n"
             "  tab      next pane / field\n\nEscape closes this help.",
             id="help-text",
+            markup=False,
         )
 
 
@@ -202,6 +204,10 @@ class NixlConsoleApp(App[int]):
         self._closing = False
         self._cost_per_event = 20e-6  # seconds; refined as the queue drains
         self._status_dirty, self._status_at = False, 0.0
+        # Past two nodes: a grid of node cells and one log showing the selected node from its buffer.
+        self.grid_mode = len(node_names) >= GRID_FROM
+        self.focused_node = node_names[0] if node_names else ""
+        self._buffers = {name: collections.deque[str](maxlen=MAX_LINES) for name in node_names}
 
     # -- layout -------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -213,8 +219,15 @@ class NixlConsoleApp(App[int]):
                 yield DataTable(id="resources", cursor_type="row", zebra_stripes=True)
                 yield NodeLog(max_lines=MAX_LINES, id="log-cdk", auto_scroll=True)
             with TabPane("Nodes", id="tab-nodes"):
-                yield DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
-            for name in self.node_names:
+                if self.grid_mode:
+                    with NodeGrid(id="node-grid"):
+                        for name in self.node_names:
+                            yield NodeCell(name, selected=name == self.focused_node)
+                    yield TextLine(id="status-focused", classes="pane-status")
+                    yield NodeLog(max_lines=MAX_LINES, id="log-focused", auto_scroll=True)
+                else:
+                    yield DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
+            for name in [] if self.grid_mode else self.node_names:
                 with TabPane(name, id=f"tab-{name}"):
                     yield TextLine(id=f"status-{name}", classes="pane-status")
                     yield NodeLog(max_lines=MAX_LINES, id=f"log-{name}", auto_scroll=True)
@@ -231,7 +244,8 @@ class NixlConsoleApp(App[int]):
         self._q("#resources", DataTable).add_columns("status", "UTC", "resource", "type", "reason")
         efa = self._q("#efa", DataTable)
         efa.add_columns("node", "devices", "provider", "domains", "GPUDirect", "GPUs")
-        self._q("#nodes", DataTable).add_columns("node", "command", "checks", "lines", "log")
+        if not self.grid_mode:
+            self._q("#nodes", DataTable).add_columns("node", "command", "checks", "lines", "log")
         checks = self._q("#checks", DataTable)
         checks.add_columns("check", *self.node_names)
         self.set_interval(TICK, self.drain)
@@ -302,10 +316,7 @@ class NixlConsoleApp(App[int]):
                 if isinstance(event, Notice | StageFinished):
                     batches["cdk"].append(clean_line(activity_line(event)))
         for node, lines in batches.items():
-            log = self._q(f"#log-{node}", Log)  # "cdk": the CDK CLI's output under the resources
-            log.auto_scroll = self.follow
-            log.write_lines(lines)
-            log.refresh()  # Textual 8.2.8 freezes a full max_lines view without it
+            self._write(node, lines)
         now = time.monotonic()
         self._status_dirty = self._status_dirty or bool(batches)
         if structural:
@@ -319,6 +330,64 @@ class NixlConsoleApp(App[int]):
         if taken >= 64:
             per_event = (time.perf_counter() - started) / taken
             self._cost_per_event = 0.7 * self._cost_per_event + 0.3 * per_event
+
+    def _write(self, node: str, lines: list[str]) -> None:
+        if self.grid_mode and node != "cdk":
+            self._buffers[node].extend(lines)
+            if node != self.focused_node:
+                return
+            log = self._q("#log-focused", Log)
+        else:
+            log = self._q(f"#log-{node}", Log)  # "cdk": the CDK CLI's output under the resources
+        log.auto_scroll = self.follow
+        log.write_lines(lines)
+        log.refresh()  # Textual 8.2.8 freezes a full max_lines view without it
+
+    def _node_logs(self) -> list[Log]:
+        if self.grid_mode:
+            return [self._q("#log-focused", Log)]
+        return [self._q(f"#log-{name}", Log) for name in self.node_names]
+
+    def on_node_cell_selected(self, message: NodeCell.Selected) -> None:
+        self.select_node(message.node)
+
+    def select_node(self, name: str) -> None:
+        """Show this node: its tab (two nodes) or its buffered lines in the grid's log."""
+        if not self.grid_mode:
+            self._q("#panes", TabbedContent).active = f"tab-{name}"
+            self.focused_node = name
+            return
+        if name == self.focused_node and self._q("#log-focused", Log).line_count:
+            return
+        self.focused_node = name
+        log = self._q("#log-focused", Log)
+        log.clear()
+        log.write_lines(list(self._buffers[name]))
+        if not self.follow:
+            log.scroll_home(animate=False)
+        for cell in self._q("#node-grid", NodeGrid).query(NodeCell):
+            cell.set_class(cell.node == name, "-selected")
+        self.render_node_status()
+
+    def _step_node(self, step: int) -> None:
+        if not self.node_names:
+            return
+        active = self._q("#panes", TabbedContent).active
+        current = self.focused_node if self.grid_mode else active.removeprefix("tab-")
+        index = self.node_names.index(current) if current in self.node_names else -step
+        name = self.node_names[(index + step) % len(self.node_names)]
+        if self.grid_mode:
+            self._q("#panes", TabbedContent).active = "tab-nodes"
+            self._q(f"#cell-{name}", NodeCell).focus()  # the cell's focus selects it
+            self.select_node(name)
+        else:
+            self.select_node(name)
+
+    def action_next_node(self) -> None:
+        self._step_node(+1)
+
+    def action_previous_node(self) -> None:
+        self._step_node(-1)
 
     def header_text(self) -> str:
         s = self.state
@@ -372,6 +441,9 @@ class NixlConsoleApp(App[int]):
 
     def render_node_status(self) -> None:
         self._status_dirty, self._status_at = False, time.monotonic()
+        if self.grid_mode:
+            self._render_grid()
+            return
         nodes = self._q("#nodes", DataTable)
         for name in self.node_names:
             node = self.state.node(name)
@@ -395,6 +467,25 @@ class NixlConsoleApp(App[int]):
             status = f"{COMMAND_SYMBOL.get(node.status, '·')} {node.status}"
             code = f" exit {node.exit_code}" if node.exit_code is not None else ""
             self._set_text(f"#status-{name}", f"{status}{code} · {node.lines} lines · {log_path}")
+
+    def _render_grid(self) -> None:
+        for name in self.node_names:
+            node = self.state.node(name)
+            counts = collections.Counter(c.status for c in node.checks.values())
+            summary = "".join(f"{SYMBOL[k]}{counts[k]}" for k in ("pass", "fail", "warn") if counts[k])
+            symbol = COMMAND_SYMBOL.get(node.status, "·")
+            cell = Text(f"{symbol} ", style=_COLOUR.get(symbol, "cyan" if symbol == "▶" else ""))
+            cell.append(name, style="bold" if name == self.focused_node else "")
+            cell.append(f" {summary}", style="red" if counts["fail"] else "")
+            self._q(f"#cell-{name}", NodeCell).text = cell
+        node = self.state.node(self.focused_node)
+        log_path = self.run_dir / f"{self.focused_node}.log" if self.run_dir else "-"
+        code = f" exit {node.exit_code}" if node.exit_code is not None else ""
+        self._set_text(
+            "#status-focused",
+            f"{self.focused_node}: {COMMAND_SYMBOL.get(node.status, '·')} {node.status}{code} · {node.lines} lines"
+            f" · {log_path}   ([ ] or arrows: other nodes)",
+        )
 
     def on_data_table_cell_highlighted(self, message: DataTable.CellHighlighted) -> None:
         if message.data_table.id != "checks" or message.coordinate.column == 0:
@@ -495,15 +586,16 @@ class NixlConsoleApp(App[int]):
 
         self.push_screen(DestroyScreen(self.state.stack), done)
 
-    def _focused_log(self) -> Log | None:
+    def _focused_log(self) -> tuple[str, Log] | None:
         active = self._q("#panes", TabbedContent).active
+        if self.grid_mode:
+            return (self.focused_node, self._q("#log-focused", Log)) if active == "tab-nodes" else None
         name = active.removeprefix("tab-")
-        return self._q(f"#log-{name}", Log) if name in self.node_names else None
+        return (name, self._q(f"#log-{name}", Log)) if name in self.node_names else None
 
     def action_follow(self) -> None:
         self.follow = not self.follow
-        for name in self.node_names:
-            log = self._q(f"#log-{name}", Log)
+        for log in self._node_logs():
             log.auto_scroll = self.follow
             if self.follow:
                 log.scroll_end(animate=False)
@@ -519,12 +611,12 @@ class NixlConsoleApp(App[int]):
         self.push_screen(SearchScreen(), done)
 
     def _find(self, step: int) -> None:
-        log = self._focused_log()
-        if log is None or not self.search_term:
+        focused = self._focused_log()
+        if focused is None or not self.search_term:
             self.notify("open a node pane and search with /")
             return
+        node, log = focused
         lines = log.lines
-        node = str(log.id).removeprefix("log-")
         here = self.search_matches.get(node, int(log.scroll_y) - 1 if step > 0 else len(lines))
         order = range(here + 1, len(lines)) if step > 0 else range(min(here, len(lines)) - 1, -1, -1)
         for i in order:

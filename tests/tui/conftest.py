@@ -29,11 +29,11 @@ def recorded(name: str) -> list[Event]:
     return [from_json(line) for line in (FIXTURES / name).read_text().splitlines()]
 
 
-def make_app(events: list[Event], **kwargs: object) -> NixlConsoleApp:
+def make_app(events: list[Event], nodes: int = 2, **kwargs: object) -> NixlConsoleApp:
     clock_at = events[-1].ts if events else 0.0
     app = NixlConsoleApp(
         ViewState("nixl-efa-dev-east-1", "us-east-1", sandbox=True),
-        ["node1", "node2"],
+        [f"node{i}" for i in range(1, nodes + 1)],
         run_dir=RUN_DIR,
         clock=lambda: clock_at,
         theme="textual-dark",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import Footer, Log, Static
+from textual.widgets import Footer, Log, Static, TabbedContent
 
 from console.events import NodeOutputLine
+from console.sanitize import clean_line
 from console.tui.app import KEYS, DestroyScreen, NixlConsoleApp, TextLine
 from tests.tui.conftest import make_app, recorded
 
@@ -218,3 +219,28 @@ async def test_node_log_measures_width_inline_without_a_thread_per_write() -> No
         assert log.virtual_size.width == 180
         assert len(app.workers) == before
         await pilot.pause()
+
+
+async def test_sixteen_nodes_grid_selects_a_node_and_shows_its_lines() -> None:
+    events = recorded("run-16-nodes.jsonl")
+    app = make_app(events, nodes=16)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.query_one("#panes", TabbedContent).active = "tab-nodes"
+        assert app.grid_mode and not app.query("#tab-node3")  # a grid, not sixteen tabs
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert app.focused_node == "node3"
+        log = app.query_one("#log-focused", Log)
+        node3 = [
+            ("! " if e.stream == "stderr" else "") + clean_line(e.text)
+            for e in events
+            if isinstance(e, NodeOutputLine) and e.node == "node3"
+        ]
+        assert node3 and list(log.lines) == node3  # every line of node3, and only node3's
+        await pilot.press("down")  # the grid has four columns: down is four nodes on
+        assert app.focused_node == "node7"
+        await pilot.press("left_square_bracket")
+        assert app.focused_node == "node6"
+        assert app.query_one("#cell-node6").has_class("-selected")
+        assert not app.query_one("#cell-node3").has_class("-selected")
+        assert "node6:" in app.query_one("#status-focused", TextLine).text

@@ -76,3 +76,15 @@ def test_destroy_confirmation(snap_compare: SnapCompare) -> None:
 
 def test_nodes_overview(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(NO_EFA), terminal_size=(100, 30), run_before=show("tab-nodes"))
+
+
+SIXTEEN = recorded("run-16-nodes.jsonl")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+def test_sixteen_node_grid(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(SIXTEEN, nodes=16), terminal_size=size, run_before=show("tab-nodes"))
+
+
+def test_sixteen_node_efa_matrix(snap_compare: SnapCompare) -> None:
+    assert snap_compare(make_app(SIXTEEN, nodes=16), terminal_size=(80, 24), run_before=show("tab-efa"))
