@@ -18,6 +18,9 @@ from stack.cdk_env import PROJECT_ROOT
 
 if TYPE_CHECKING:  # the engine imports boto3: only at run time, never for --help
     from console.engine import Engine
+    from console.events import Event
+    from console.run_state import RunState
+    from console.sandbox.runtime import SandboxSpec
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -57,6 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--existing", action="store_true", help="TUI: open on the deployed stack and show its state; r runs the tasks"
     )
+    parser.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="RUN_DIR",
+        help="continue a failed or interrupted run from its first unfinished stage (default: the latest run)",
+    )
+    parser.add_argument(
+        "--rerun-failed", action="store_true", help="with --resume of a finished run: the tasks again on failed nodes"
+    )
     sb = parser.add_argument_group("sandbox")
     sb.add_argument("--sandbox-profile", metavar="NAME", help="simulated hardware for every node (p4d, p5, ...)")
     sb.add_argument(
@@ -81,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SHARE",
         help="throttle this share of AWS API calls (0..0.99)",
     )
+    sb.add_argument(
+        "--sandbox-flaky-logs",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="this share of log polls fail with ServiceUnavailableException (0..0.99)",
+    )
+    sb.add_argument(
+        "--sandbox-fail-deploy",
+        metavar="LOGICAL_ID",
+        help="this stack resource (logical id prefix, e.g. NodeRole) fails to create: the deploy rolls back",
+    )
     sb.add_argument("--sandbox-timeout", type=int, metavar="SECONDS", help="SSM execution timeout for the tasks")
     sb.add_argument(
         "--sandbox-register-timeout",
@@ -89,7 +114,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for the nodes to register with SSM (default 30)",
     )
+    sb.add_argument(
+        "--sandbox-linger",
+        type=float,
+        default=900,
+        metavar="SECONDS",
+        help="a sandbox whose run failed or whose console died waits this long for --resume/attach (default 900)",
+    )
     sub = parser.add_subparsers(dest="command")
+    attach = sub.add_parser(
+        "attach", help="pick up the command of a run whose console was closed or killed (default: the latest run)"
+    )
+    attach.add_argument("run_dir", nargs="?", default="latest", metavar="RUN_DIR")
+    attach.add_argument("--auto", action="store_true", default=argparse.SUPPRESS, help="plain lines, no TUI")
+    attach.add_argument("--runs-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR")
     synth = sub.add_parser("synth", parents=[_common()], help="synthesize the stack offline and summarize it")
     synth.add_argument("--output", default="cdk.out", help="cloud assembly directory (default: cdk.out)")
     for name, text in OPERATIONS.items():
@@ -115,7 +153,6 @@ def cmd_operation(args: argparse.Namespace) -> int:
     from console.auto import AutoView, write_reports
     from console.aws_clients import CredentialsError
     from console.engine import Engine
-    from console.events import Event
     from console.report import build_report, junit_xml
     from console.run_dir import RunRecorder, new_run_dir
     from console.targets import aws_target
@@ -206,40 +243,84 @@ def rerun(engine: Engine, nodes: list[str]) -> int:
         engine.only = None
 
 
+def _sandbox_spec(args: argparse.Namespace) -> SandboxSpec:
+    from console.sandbox.runtime import SandboxError, SandboxSpec
+
+    spec = SandboxSpec(
+        profile=args.sandbox_profile,
+        nodes=_node_choices(args.sandbox_node),
+        failing=set(args.sandbox_fail),
+        unregistered=set(args.sandbox_unregistered),
+        throttle=args.sandbox_throttle,
+        command_timeout=args.sandbox_timeout,
+        fail_resource=args.sandbox_fail_deploy,
+        flaky_logs=args.sandbox_flaky_logs,
+    )
+    try:
+        spec.validate()
+    except SandboxError as err:
+        raise UsageError(str(err)) from None
+    return spec
+
+
+def _resumed(args: argparse.Namespace) -> tuple[Path, RunState, list[Event]]:
+    """The run directory to continue, its state, and its events on disk (cut back to what the state covers)."""
+    from console.events import from_json
+    from console.run_state import RunState, RunStateError, cut_back, latest_run
+
+    if args.context:
+        raise UsageError("--resume / attach continue a run with its own configuration: no -c overrides")
+    try:
+        run_dir = latest_run(args.runs_dir) if args.resume == "latest" else Path(args.resume)
+        state = RunState.load(run_dir)
+    except RunStateError as err:
+        raise UsageError(str(err)) from None
+    if args.command == "attach" and not state.in_flight:
+        raise UsageError(
+            f"{run_dir}: no command in flight to attach to (stage {state.stage or '-'}, "
+            f"{'finished' if state.finished else 'interrupted'}); `nixl-console --auto --resume {run_dir}` continues it"
+        )
+    cut = cut_back(run_dir, state.sizes)
+    if cut:
+        print(f"attach: {', '.join(cut)} cut back to the last saved state (those lines are read again)", flush=True)
+    lines = (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return run_dir, state, [from_json(line) for line in lines if line.strip()]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    overrides = parse_overrides(args.context)
+    resume_state = None
+    previous: list[Event] = []
+    if args.resume:
+        run_dir, resume_state, previous = _resumed(args)
+        overrides = dict(resume_state.overrides)
+        args.sandbox = resume_state.sandbox
+    else:
+        overrides = parse_overrides(args.context)
     config = resolve_config(overrides)
     if args.existing and (args.sandbox or args.auto):
         raise UsageError("--existing opens the console on a stack deployed in AWS: not with --sandbox or --auto")
     if not args.sandbox and any(
-        (args.sandbox_profile, args.sandbox_node, args.sandbox_fail, args.sandbox_unregistered, args.sandbox_throttle)
+        (
+            args.sandbox_profile,
+            args.sandbox_node,
+            args.sandbox_fail,
+            args.sandbox_unregistered,
+            args.sandbox_throttle,
+            args.sandbox_fail_deploy,
+            args.sandbox_flaky_logs,
+        )
     ):
         raise UsageError("--sandbox-* options need --sandbox")
 
     from console.auto import AutoView, write_reports
     from console.aws_clients import CredentialsError
     from console.engine import Engine
-    from console.events import Event
     from console.report import build_report, junit_xml
     from console.run_dir import RunRecorder, new_run_dir
+    from console.run_state import RunStateError
+    from console.sandbox.runtime import SandboxError
 
-    sandbox = None
-    if args.sandbox:
-        from console.sandbox.runtime import Sandbox, SandboxError, SandboxSpec
-
-        spec = SandboxSpec(
-            profile=args.sandbox_profile,
-            nodes=_node_choices(args.sandbox_node),
-            failing=set(args.sandbox_fail),
-            unregistered=set(args.sandbox_unregistered),
-            throttle=args.sandbox_throttle,
-            command_timeout=args.sandbox_timeout,
-        )
-        try:
-            spec.validate()
-        except SandboxError as err:
-            raise UsageError(str(err)) from None
-
+    spec = _sandbox_spec(args) if args.sandbox and resume_state is None else None
     target = None
     if not args.sandbox:
         from console.targets import aws_target
@@ -248,12 +329,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             target, account = aws_target(config.region)
         except CredentialsError as err:
             raise UsageError(str(err)) from None
-    run_dir = new_run_dir(args.runs_dir, config.stack_name)
+    sandbox = None
+    if args.sandbox:
+        from console.sandbox.process import SandboxProcess
+
+        if resume_state is not None:
+            try:
+                sandbox = SandboxProcess.connect(Path(resume_state.sandbox_root or run_dir / "sandbox"))
+            except SandboxError as err:
+                raise UsageError(str(err)) from None
+    if resume_state is None:
+        run_dir = new_run_dir(args.runs_dir, config.stack_name)
     recorder = RunRecorder(run_dir)
     use_tui = not args.auto and sys.stdout.isatty() and sys.stdin.isatty()
     auto_view = None if use_tui else AutoView(show_cdk=args.show_cdk)
-    events: list[Event] = []
+    events: list[Event] = list(previous)
     app = None
+    exit_code = EXIT_FAILED
 
     def emit(event: Event) -> None:
         events.append(event)
@@ -264,9 +356,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     try:
         if args.sandbox:
+            from console.sandbox.process import SandboxProcess
             from console.targets import sandbox_target
 
-            sandbox = Sandbox(run_dir / "sandbox", spec, config.region).start()
+            if sandbox is None:
+                assert spec is not None
+                try:
+                    sandbox = SandboxProcess.start(run_dir / "sandbox", spec, config.region, args.sandbox_linger)
+                except SandboxError as err:
+                    raise UsageError(str(err)) from None
             target = sandbox_target(
                 sandbox, register_timeout=args.sandbox_register_timeout, command_timeout=args.sandbox_timeout
             )
@@ -276,6 +374,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"AWS account {account}, region {config.region}, run directory {run_dir}", flush=True)
 
         engine = Engine(config, overrides, target, recorder, emit)
+        engine.sandbox_root = str(sandbox.root) if sandbox is not None else None
+
+        def start(_post: object = None) -> int:
+            if resume_state is None:
+                return engine.run(deploy=not args.existing)
+            try:
+                return engine.resume(resume_state, previous, rerun_failed=args.rerun_failed)
+            except RunStateError as err:
+                print(f"error: {err}", file=sys.stderr)
+                return EXIT_USAGE
+
         if use_tui:
             # Build the app only with a terminal: Textual writes control codes and can hang without one.
             from console.tui.app import NixlConsoleApp
@@ -285,7 +394,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 ViewState(config.stack_name, config.region, args.sandbox),
                 config.node_names,
                 run_dir=run_dir,
-                start=lambda _post: engine.run(deploy=not args.existing),
+                start=start,
                 cancel=engine.cancel,
                 destroy=lambda _post: engine.destroy(),
                 diff=lambda _post: engine.diff(),
@@ -293,10 +402,14 @@ def cmd_run(args: argparse.Namespace) -> int:
                 power=engine.set_power,
                 on_open=engine.status if args.existing else None,
             )
+            for event in previous:  # the run so far, then what follows
+                app.post(event)
             result = app.run(mouse=not args.no_mouse)
             crashed = app.return_code not in (0, None)  # Textual printed why
             exit_code = 1 if crashed else (result if isinstance(result, int) else app.exit_code)
         else:
+            if previous and auto_view is not None:
+                print(f"attach: {len(previous)} events of {run_dir.name} already on disk", flush=True)
 
             def on_sigint(signum: int, frame: FrameType | None) -> None:
                 if engine.command_id and not engine._cancel.is_set():
@@ -304,11 +417,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 else:
                     raise KeyboardInterrupt
 
-            previous = signal.signal(signal.SIGINT, on_sigint)
+            previous_handler = signal.signal(signal.SIGINT, on_sigint)
             try:
-                exit_code = engine.run()
+                exit_code = start()
             finally:
-                signal.signal(signal.SIGINT, previous)
+                signal.signal(signal.SIGINT, previous_handler)
+        if exit_code == EXIT_USAGE and resume_state is not None and engine.state is resume_state:
+            return exit_code
         report = build_report(
             events,
             stack=config.stack_name,
@@ -323,7 +438,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         recorder.close()
         if sandbox is not None:
-            sandbox.stop()
+            if exit_code == EXIT_OK or args.sandbox_linger <= 0:
+                sandbox.stop()
+            else:  # a failed or interrupted run keeps its sandbox a while, for --resume
+                print(
+                    f"sandbox kept {args.sandbox_linger / 60:.0f} min for `nixl-console --auto --resume {run_dir}`",
+                    flush=True,
+                )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,6 +454,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_synth(args)
         if args.command in OPERATIONS:
             return cmd_operation(args)
+        if args.command == "attach":
+            args.resume = args.run_dir
         return cmd_run(args)
     except UsageError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -6,6 +6,7 @@ to the run directory. The `--auto` view and the TUI are two renderings of the sa
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shlex
@@ -39,6 +40,7 @@ from console.events import (
 from console.log_cursor import LogCursor
 from console.report import NodeInfo
 from console.run_dir import RunRecorder
+from console.run_state import NodeRef, RunState, RunStateError
 from console.versions import pinned_versions
 from stack.cdk_env import PROJECT_ROOT, cdk_env
 from stack.config import StackConfig
@@ -49,6 +51,14 @@ TASKS_PREFIX = "tasks/"
 TERMINAL = ("Success", "Failed", "TimedOut", "Cancelled", "Undeliverable", "Terminated", "DeliveryTimedOut")
 
 EXIT_OK, EXIT_CHECKS, EXIT_USAGE, EXIT_DEPLOY, EXIT_REGISTER, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+MAX_POLL_ERRORS = 20  # consecutive failed polls (each already retried by boto3) before the run gives up
+STACK_CHECK_EVERY = 30  # polls between checks that the stack still exists (one call: constant per poll)
+
+
+def _error_code(err: Exception) -> str:
+    if isinstance(err, ClientError):
+        return str(err.response.get("Error", {}).get("Code", "error"))
+    return type(err).__name__
 
 
 class StageFailed(Exception):
@@ -96,16 +106,33 @@ class Engine:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _statuses: dict[str, str] = field(default_factory=dict)
     _fails: dict[str, list[str]] = field(default_factory=dict)
+    state: RunState | None = None  # saved in the run directory as the run goes (attach / resume)
+    sandbox_root: str | None = None  # the sandbox process serving this run, if any
+    _log_group_missing: bool = False
 
     # -- events ---------------------------------------------------------------------------------
     def emit(self, event: Event) -> None:
         with self._lock:
             self.recorder.record(event)
-            if isinstance(event, CheckReported) and event.status == "fail":
-                self._fails.setdefault(event.node, []).append(event.check)
-            elif isinstance(event, NodeCommandStatus):
-                self._statuses[event.node] = event.status
+            self._book(event)
         self.emit_view(event)
+
+    def _book(self, event: Event) -> None:
+        """What the verdict needs from an event (also for events replayed from disk on attach)."""
+        if isinstance(event, CheckReported) and event.status == "fail":
+            self._fails.setdefault(event.node, []).append(event.check)
+        elif isinstance(event, NodeCommandStatus):
+            self._statuses[event.node] = event.status
+
+    def _save_state(self, **changes: Any) -> None:
+        """Save the run state with the files' sizes it covers (under the lock: no event half-recorded)."""
+        if self.state is None:
+            return
+        with self._lock:
+            for key, value in changes.items():
+                setattr(self.state, key, value)
+            self.state.sizes = self.recorder.sizes()
+            self.state.save(self.recorder.path)
 
     def node_infos(self) -> list[NodeInfo]:
         return [
@@ -129,19 +156,74 @@ class Engine:
         self._fails.clear()
         self._cancel.clear()
         self.command_id = None
+        self.state = RunState(
+            self.config.stack_name,
+            self.config.region,
+            self.target.sandbox,
+            dict(self.overrides),
+            self.run_id,
+            sandbox_root=self.sandbox_root,
+        )
+        self._save_state()
         first: list[tuple[str, Callable[[], str]]] = (
             [("synth", self.synth), ("deploy", self.deploy)] if deploy else [("attach", self.attach)]
         )
-        stages = [*first, ("upload", self.upload), ("wait-ssm", self.wait_for_nodes), ("run", self.run_tasks)]
         if deploy and self.target.prepare:
             # The sandbox's CDK bootstrap runs beside synth (two independent subprocesses).
             self._prepared = threading.Thread(target=self._prepare, daemon=True)
             self._prepared.start()
+        return self._run_stages([*first, *self._task_stages()])
+
+    def _task_stages(self) -> list[tuple[str, Callable[[], str]]]:
+        return [("upload", self.upload), ("wait-ssm", self.wait_for_nodes), ("run", self.run_tasks)]
+
+    def resume(self, state: RunState, events: list[Event], *, rerun_failed: bool = False) -> int:
+        """Continue a run from its saved state: follow a command still in flight from the saved log
+        positions, or go on from the first stage that did not finish (a deployed stack is not deployed
+        again; upload sends only changed files). `events` are the run's events on disk, for the verdict."""
+        self.state, self.run_id = state, state.run_id
+        self._cancel.clear()
+        for event in events:
+            self._book(event)
+        if state.in_flight:
+            self._restore(state)
+            self.emit(Notice("info", f"attached to command {state.command_id}: output continues where it was"))
+            return self._run_stages([("run", self.follow_tasks)], announce=False)
+        if "run" in state.stages_done or state.finished:
+            failed = [n for n, status in self._statuses.items() if status != "Success"] + [
+                n for n in self._fails if self._statuses.get(n) == "Success"
+            ]
+            if not (rerun_failed and failed):
+                raise RunStateError(
+                    f"{self.recorder.path}: this run finished (exit {state.exit_code}); nothing to resume"
+                    + (f"; --rerun-failed runs the tasks again on {', '.join(sorted(failed))}" if failed else "")
+                )
+            self.only = sorted(set(failed))
+            self._statuses.clear()
+            self._fails.clear()
+            state.stages_done = [s for s in state.stages_done if s in ("synth", "deploy")]
+            state.command_id, state.finished = None, False
+        deployed = "deploy" in state.stages_done
+        first: list[tuple[str, Callable[[], str]]] = (
+            [("attach", self.attach)] if deployed else [("synth", self.synth), ("deploy", self.deploy)]
+        )
+        self.emit(Notice("info", f"resuming {state.run_id} from {first[0][0]}"))
+        return self._run_stages([*first, *self._task_stages()])
+
+    def _restore(self, state: RunState) -> None:
+        self.outputs = dict(state.outputs)
+        self.nodes = [Node(n.name, n.rank, n.instance_id, n.private_ip) for n in state.nodes]
+        self.only = list(state.run_nodes) or None
+        self.command_id = state.command_id
+
+    def _run_stages(self, stages: list[tuple[str, Callable[[], str]]], announce: bool = True) -> int:
         exit_code = EXIT_OK
         summary = ""
         for stage, fn in stages:
             started = time.monotonic()
-            self.emit(StageStarted(stage))
+            if announce or stage != "run":
+                self.emit(StageStarted(stage))
+            self._save_state(stage=stage)
             try:
                 detail = fn()
             except StageFailed as err:
@@ -159,11 +241,19 @@ class Engine:
                 exit_code, summary = EXIT_INTERRUPTED, "interrupted: commands cancelled, logs kept"
                 break
             self.emit(StageFinished(stage, "ok", time.monotonic() - started, detail))
+            assert self.state is not None
+            self._save_state(stages_done=[*self.state.stages_done, stage], **self._topology())
         if exit_code == EXIT_OK:
             exit_code, summary = self._verdict()
         self.emit(RunFinished(exit_code == EXIT_OK, exit_code, summary))
-        self.recorder.flush()
+        self._save_state(finished=True, exit_code=exit_code)
         return exit_code
+
+    def _topology(self) -> dict[str, Any]:
+        return {
+            "outputs": dict(self.outputs),
+            "nodes": [NodeRef(n.name, n.rank, n.instance_id, n.private_ip) for n in self.nodes],
+        }
 
     def cancel(self) -> None:
         """Ctrl-C: stop streaming and cancel the running command on every node."""
@@ -394,7 +484,20 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
         )
         self.command_id = sent["Command"]["CommandId"]
         self.emit(Notice("info", f"SSM command {self.command_id} sent to {len(self.run_nodes)} nodes"))
-        final = self._stream(log_group)
+        self._save_state(
+            command_id=self.command_id,
+            run_nodes=[n.name for n in self.run_nodes],
+            since_ms=int(time.time() * 1000) - 60_000,
+            cursor={},
+            statuses={},
+            **self._topology(),
+        )
+        return self.follow_tasks()
+
+    def follow_tasks(self) -> str:
+        """Stream the command's output and statuses from the positions in the run state to the end."""
+        assert self.state is not None
+        final = self._stream(self.outputs["CommandLogGroupName"])
         ok = sum(s == "Success" for s in final.values())
         return f"command {self.command_id}: {ok}/{len(self.run_nodes)} nodes Success"
 
@@ -411,12 +514,15 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
             for n in self.run_nodes
             for kind in ("stdout", "stderr")
         }
-        cursor = LogCursor()
-        since = int(time.time() * 1000) - 60_000
+        assert self.state is not None
+        cursor = self.state.load_cursor()
+        since = self.state.since_ms
         calls_before, polls = self.target.clients.calls, 0
-        statuses: dict[str, str] = {}
+        statuses: dict[str, str] = dict(self.state.statuses)
         interval, idle_after_done = 0.5, 0
         cancelled = False
+        poll_errors = 0
+        self._log_group_missing = False
         while True:
             if self._cancel.is_set() and not cancelled:
                 cancelled = True
@@ -425,8 +531,19 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
                     ssm.cancel_command(CommandId=self.command_id)
                 except ClientError as err:
                     self.emit(Notice("warning", f"cancel failed: {err}"))
-            got = self._poll_logs(logs, log_group, streams, cursor, since)
-            invocations = ssm.list_command_invocations(CommandId=self.command_id)["CommandInvocations"]
+            try:
+                got = self._poll_logs(logs, log_group, streams, cursor, since)
+                invocations = ssm.list_command_invocations(CommandId=self.command_id)["CommandInvocations"]
+                poll_errors = 0
+            except (ClientError, BotoCoreError) as err:
+                # Past boto3's own retries: wait for the next poll, which starts from the last line seen.
+                poll_errors += 1
+                if poll_errors > MAX_POLL_ERRORS:
+                    raise
+                self.emit(Notice("warning", f"poll failed ({_error_code(err)}), trying again: nothing is lost"))
+                got, invocations = 0, []
+            if polls % STACK_CHECK_EVERY == STACK_CHECK_EVERY - 1 or self._log_group_missing:
+                self._check_stack_alive(ssm)
             for inv in invocations:
                 node = by_id.get(inv["InstanceId"])
                 if node and statuses.get(node.name) != inv["Status"]:
@@ -436,6 +553,9 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
                         detail = ssm.get_command_invocation(CommandId=self.command_id, InstanceId=node.instance_id)
                         code = detail.get("ResponseCode")
                     self.emit(NodeCommandStatus(node.name, node.instance_id, inv["Status"], code))
+            if got or statuses != self.state.statuses:
+                self.state.save_cursor(cursor)
+                self._save_state(statuses=dict(statuses))
             done = len(statuses) == len(self.run_nodes) and all(s in TERMINAL for s in statuses.values())
             if done:
                 # Output can trail the status (on AWS by up to ~30 s): drain until quiet.
@@ -478,7 +598,9 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
                 kwargs["nextToken"] = token
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return 0  # no stream has data yet
+                # No stream has data yet, or the log group is gone with its stack: the stream loop checks.
+                self._log_group_missing = True
+                return 0
             raise
         fresh = cursor.accept(events)
         for ev in fresh:
@@ -488,6 +610,25 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
             if kind == "stdout":
                 self._maybe_result(node, text)
         return len(fresh)
+
+    def _check_stack_alive(self, ssm: Any) -> None:
+        """A stack deleted outside the console while it watches: say so and stop, rather than wait for ever."""
+        self._log_group_missing = False
+        try:
+            self._stack_outputs()
+            status = self.stack_status
+        except ClientError as err:
+            if "does not exist" not in str(err):
+                return  # a transient error: the next check will tell
+            status = "gone"
+        if status == "gone" or str(status).startswith("DELETE"):
+            with contextlib.suppress(ClientError, BotoCoreError):
+                ssm.cancel_command(CommandId=self.command_id)
+            raise StageFailed(
+                EXIT_DEPLOY,
+                f"stack {self.config.stack_name} was deleted outside the console while the tasks ran ({status}): "
+                f"its nodes are gone; the output received so far is kept in {self.recorder.path}",
+            )
 
     def _maybe_result(self, node: Node, text: str) -> None:
         try:

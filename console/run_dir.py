@@ -45,6 +45,12 @@ class RunRecorder:
         for log in self._logs.values():
             log.flush()
 
+    def sizes(self) -> dict[str, int]:
+        """Bytes written so far per file (after a flush), for the run state."""
+        self.flush()
+        files = {"events.jsonl": self._events, **{f"{node}.log": log for node, log in self._logs.items()}}
+        return {name: f.tell() for name, f in files.items()}
+
     def close(self) -> None:
         self.flush()
         self._events.close()

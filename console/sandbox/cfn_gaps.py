@@ -24,6 +24,19 @@ from moto.utilities.utils import get_partition
 _applied = False
 _deleting: dict[str, Any] = {}  # stack id -> stack, while the emulator deletes it
 _deleted: set[str] = set()  # stack ids deleted or being deleted: they never create resources again
+_GONE = ("DELETE_COMPLETE", "ROLLBACK_COMPLETE")
+_fault: dict[str, str] = {}  # "resource": logical id prefix whose creation fails (--sandbox-fail-deploy)
+
+
+class SandboxResourceFault(Exception):
+    """A resource that fails to create on purpose, to exercise a deploy failure and its rollback."""
+
+
+def fail_resource(prefix: str | None) -> None:
+    """From now on, creating a resource whose logical id starts with `prefix` fails (None: nothing fails)."""
+    _fault.pop("resource", None)
+    if prefix:
+        _fault["resource"] = prefix
 
 
 class ChangeSetNotFound(cfn_exceptions.CloudFormationError):
@@ -99,6 +112,12 @@ def _patch_resource_events() -> None:
         if stack is not None:
             _add_event(stack, logical_id, rtype, "CREATE_IN_PROGRESS")
         try:
+            prefix = _fault.get("resource")
+            if prefix and logical_id.startswith(prefix):
+                raise SandboxResourceFault(
+                    f'Resource handler returned message: "{logical_id} could not be created (sandbox fault, '
+                    '--sandbox-fail-deploy)" (HandlerErrorCode: GeneralServiceException)'
+                )
             resource = original(logical_id, resource_json, resources_map, account_id, region_name)
         except Exception as err:
             if stack is not None:
@@ -141,10 +160,10 @@ def _patch_delete_events() -> None:
 
     def outputs(self: Any) -> Any:
         # A deleted stack has no outputs (the emulator would resolve them against deleted resources).
-        return None if self.stack_id in _deleted and self.status == "DELETE_COMPLETE" else original_outputs(self)
+        return None if self.stack_id in _deleted and self.status in _GONE else original_outputs(self)
 
     def exports(self: Any) -> Any:
-        return [] if self.stack_id in _deleted and self.status == "DELETE_COMPLETE" else original_exports(self)
+        return [] if self.stack_id in _deleted and self.status in _GONE else original_exports(self)
 
     cfn_models.Stack.delete = delete  # type: ignore[method-assign]
     cfn_models.Stack.outputs = property(outputs)  # type: ignore[method-assign, assignment]
@@ -223,7 +242,11 @@ def _patch_change_set_execution() -> None:
 
     def execute(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
         change_set = self.describe_change_set(change_set_name)
-        original(self, change_set_name, stack_name)
+        try:
+            original(self, change_set_name, stack_name)
+        except SandboxResourceFault as err:
+            _roll_back(self, change_set, err)
+            return
         stack = self.stacks[change_set.stack_id]
         stack._parse_template()  # the emulator sets the template text but keeps the empty parsed one
         stack.description = stack.template_dict.get("Description")
@@ -233,6 +256,30 @@ def _patch_change_set_execution() -> None:
         self.change_sets.pop(change_set.change_set_id, None)
 
     cfn_models.CloudFormationBackend.execute_change_set = execute  # type: ignore[method-assign]
+
+
+def _roll_back(backend: Any, change_set: Any, err: Exception) -> None:
+    """What CloudFormation does when a resource fails: roll the stack back and say which one failed."""
+    stack = backend.stacks[change_set.stack_id]
+    failed = [e.logical_resource_id for e in stack.events if e.resource_status == "CREATE_FAILED"]
+    stack._add_stack_event(
+        "ROLLBACK_IN_PROGRESS",
+        resource_status_reason=f"The following resource(s) failed to create: [{', '.join(failed)}]. "
+        "Rollback requested by user.",
+    )
+    _deleting[stack.stack_id] = stack
+    _deleted.add(stack.stack_id)  # never re-created (the emulator's lazy map would retry on every Ref)
+    try:
+        stack.resource_map.delete()
+    except Exception:  # a half-created emulator resource may not delete cleanly; the stack is gone anyway
+        pass
+    finally:
+        _deleting.pop(stack.stack_id, None)
+    stack.status = "ROLLBACK_COMPLETE"
+    stack._add_stack_event("ROLLBACK_COMPLETE")
+    change_set.execution_status = "EXECUTE_FAILED"
+    change_set.status_reason = str(err)
+    backend.change_sets.pop(change_set.change_set_id, None)
 
 
 def _patch_change_set_lookup() -> None:

@@ -61,6 +61,8 @@ class SandboxSpec:
     unregistered: set[str] = field(default_factory=set)  # nodes whose agent never registers
     throttle: float = 0.0  # share of API calls throttled
     command_timeout: int | None = None  # override the SSM execution timeout (demos of TimedOut)
+    flaky_logs: float = 0.0  # share of log polls (FilterLogEvents) that fail (ServiceUnavailableException)
+    fail_resource: str | None = None  # logical id prefix of a resource whose creation fails (deploy rollback)
 
     def validate(self) -> None:
         for name, value in {**({"all": self.profile} if self.profile else {}), **self.nodes}.items():
@@ -70,9 +72,41 @@ class SandboxSpec:
                 )
         if not 0 <= self.throttle < 1:
             raise SandboxError(f"--sandbox-throttle {self.throttle}: a share from 0 to 0.99")
+        if not 0 <= self.flaky_logs < 1:
+            raise SandboxError(f"--sandbox-flaky-logs {self.flaky_logs}: a share from 0 to 0.99")
 
 
-class Sandbox:
+class SandboxEndpoint:
+    """What the engine and the CDK CLI need to reach a sandbox: endpoint, credentials, MLflow's address.
+    Shared by the sandbox itself and by a console talking to a sandbox process."""
+
+    port: int
+    region: str
+    mlflow_port: int
+
+    @property
+    def endpoint_url(self) -> str:
+        # "localhost", not 127.0.0.1: the emulator reads "127" as the bucket of a template URL.
+        return f"http://localhost:{self.port}"
+
+    def aws_env(self) -> dict[str, str]:
+        """Credentials and endpoints for any AWS client (CDK CLI, AWS CLI, boto3) aimed at the sandbox."""
+        return {
+            "AWS_ACCESS_KEY_ID": "sandbox",
+            "AWS_SECRET_ACCESS_KEY": "sandbox",
+            "AWS_SESSION_TOKEN": "sandbox",
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": self.endpoint_url,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def mlflow_url(self, private_ip: str) -> str:
+        return f"http://{LOOPBACK}:{self.mlflow_port}"
+
+
+class Sandbox(SandboxEndpoint):
     def __init__(self, root: Path, spec: SandboxSpec, region: str) -> None:
         self.root, self.spec, self.region = root, spec, region
         self.mlflow_port = free_port()
@@ -102,7 +136,8 @@ class Sandbox:
         self._server = server
         self.port = server.get_host_and_port()[1]
         self._seed_ami_parameter()
-        throttling.set_share(self.spec.throttle)
+        throttling.set_share(self.spec.throttle, self.spec.flaky_logs)
+        cfn_gaps.fail_resource(self.spec.fail_resource)
         return self
 
     def stop(self) -> None:
@@ -115,28 +150,6 @@ class Sandbox:
         if self._server is not None:
             self._server.stop()  # type: ignore[attr-defined]
             self._server = None
-
-    # -- what the engine needs -----------------------------------------------------------------
-    @property
-    def endpoint_url(self) -> str:
-        # "localhost", not 127.0.0.1: the emulator reads "127" as the bucket of a template URL.
-        return f"http://localhost:{self.port}"
-
-    def aws_env(self) -> dict[str, str]:
-        """Credentials and endpoints for any AWS client (CDK CLI, AWS CLI, boto3) aimed at the sandbox."""
-        return {
-            "AWS_ACCESS_KEY_ID": "sandbox",
-            "AWS_SECRET_ACCESS_KEY": "sandbox",
-            "AWS_SESSION_TOKEN": "sandbox",
-            "AWS_DEFAULT_REGION": self.region,
-            "AWS_REGION": self.region,
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": self.endpoint_url,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-
-    def mlflow_url(self, private_ip: str) -> str:
-        return f"http://{LOOPBACK}:{self.mlflow_port}"
 
     # -- internals -----------------------------------------------------------------------------
     def _seed_ami_parameter(self) -> None:
@@ -202,25 +215,30 @@ class Sandbox:
         )
 
 
-def _bootstrap(self: Sandbox, emit_line: object) -> None:
+def _bootstrap(self: SandboxEndpoint, emit_line: object) -> None:
     """`cdk bootstrap` once per sandbox (the stack's bucket auto-delete is a Lambda asset)."""
     import subprocess
+    import tempfile
 
     from console.cdk_cli import cdk_command
-    from stack.cdk_env import PROJECT_ROOT, cdk_env
+    from stack.cdk_env import cdk_env
 
     if getattr(self, "_bootstrapped", False):
         return
     env = cdk_env({k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | self.aws_env())
+    scratch = Path(tempfile.mkdtemp(prefix="cdk-bootstrap-"))
     proc = subprocess.run(
+        # Outside the project: with its cdk.json the CLI would synth the app first, into the project's
+        # cdk.out, which another console's synth may hold locked. An explicit environment needs no app.
         cdk_command(["bootstrap", f"aws://{ACCOUNT}/{self.region}", "--no-notices"]),
-        cwd=PROJECT_ROOT,
+        cwd=scratch,
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
         stdin=subprocess.DEVNULL,
     )
+    shutil.rmtree(scratch, ignore_errors=True)
     for line in (proc.stdout + proc.stderr).splitlines():
         emit_line(line)  # type: ignore[operator]
     if proc.returncode != 0:
@@ -228,4 +246,4 @@ def _bootstrap(self: Sandbox, emit_line: object) -> None:
     self._bootstrapped = True  # type: ignore[attr-defined]
 
 
-Sandbox.bootstrap = _bootstrap  # type: ignore[attr-defined]
+SandboxEndpoint.bootstrap = _bootstrap  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import random
 import threading
 
 from moto.core.exceptions import ServiceException
-from moto.core.responses import BaseResponse
+from moto.core.responses import ActionResult, BaseResponse
 
 
 class ThrottlingException(ServiceException):
@@ -20,7 +20,12 @@ class Throttling(ServiceException):
     message = "Rate exceeded"
 
 
-_state = {"share": 0.0}
+class ServiceUnavailableException(ServiceException):
+    code = "ServiceUnavailableException"
+    message = "The service is unavailable (sandbox fault: --sandbox-flaky-logs)"
+
+
+_state = {"share": 0.0, "flaky_logs": 0.0}
 _rng = random.Random(1234)
 _lock = threading.Lock()
 _original = BaseResponse.call_action
@@ -30,17 +35,31 @@ _QUERY = {"cloudformation", "ec2", "sts", "iam"}
 _THROTTLED = _QUERY | {"ssm", "logs"}
 
 
+def _answer(self: BaseResponse, error: ServiceException) -> object:
+    """The error as the service's own protocol answers it (raised outside an action it would be a 500)."""
+    status, headers, body = self.serialized(ActionResult(error))
+    headers["status"] = status
+    status, headers, body = self._transform_response(self.response_headers, (body, headers))
+    headers, body = self._enrich_response(headers, body)
+    return status, headers, body
+
+
 def _call_action(self: BaseResponse) -> object:
     service = getattr(self, "service_name", "") or ""
+    if _state["flaky_logs"] > 0 and service == "logs" and "FilterLogEvents" in str(self.headers.get("X-Amz-Target")):
+        with _lock:
+            hit = _rng.random() < _state["flaky_logs"]
+        if hit:
+            return _answer(self, ServiceUnavailableException())
     if _state["share"] > 0 and service in _THROTTLED:
         with _lock:
             hit = _rng.random() < _state["share"]
         if hit:
-            raise (Throttling if service in _QUERY else ThrottlingException)()
+            return _answer(self, (Throttling if service in _QUERY else ThrottlingException)())
     return _original(self)
 
 
-def set_share(share: float) -> None:
-    """Throttle this share (0..1) of calls from now on."""
-    _state["share"] = share
+def set_share(share: float, flaky_logs: float = 0.0) -> None:
+    """Throttle this share (0..1) of calls from now on; `flaky_logs`: this share of log polls fail."""
+    _state["share"], _state["flaky_logs"] = share, flaky_logs
     BaseResponse.call_action = _call_action  # type: ignore[method-assign]

@@ -26,15 +26,14 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--auto", "-c", "nodeCount=1"], "error: invalid context nodeCount='1': a whole number from 2 to 16"),
-        (["--auto", "-c", "instanceType=m5.large"], "error: invalid context instanceType='m5.large'"),
-        (["--auto", "-c", "nodes=2"], "error: -c nodes: unknown context key"),
-        (["--auto", "-c", "nodeCount"], "error: -c 'nodeCount': expected key=value"),
         (["--auto", "--sandbox-profile", "p5"], "error: --sandbox-* options need --sandbox"),
         (["--auto", "--sandbox", "--sandbox-profile", "p9"], "error: sandbox node all='p9': not a profile"),
         (["--auto", "--sandbox", "--sandbox-node", "two=p5"], "error: --sandbox-node 'two=p5': expected NODE="),
         (["--auto", "--sandbox", "--sandbox-throttle", "2"], "error: --sandbox-throttle 2.0: a share from 0"),
-        (["--auto"], "error: no AWS credentials found"),
+        (["--auto", "--sandbox", "--sandbox-flaky-logs", "1"], "error: --sandbox-flaky-logs 1.0: a share from 0"),
+        (["--auto", "--sandbox-fail-deploy", "NodeRole"], "error: --sandbox-* options need --sandbox"),
+        (["attach", "/nonexistent"], "error: /nonexistent: no state.json"),
+        (["--auto", "--resume", "/nonexistent", "-c", "nodeCount=4"], "error: --resume / attach continue a run"),
         (["status"], "error: no AWS credentials found"),
     ],
 )

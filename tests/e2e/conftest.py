@@ -48,8 +48,10 @@ def find_run_dir(runs: Path) -> Path | None:
 
 def run_console(*args: str, timeout: float = 420) -> ConsoleRun:
     runs = Path(tempfile.mkdtemp(prefix="runs-"))
+    # A failed run's sandbox would wait for --resume; tests that want that say so.
+    linger = [] if "--sandbox-linger" in args else ["--sandbox-linger", "0"]
     proc = subprocess.run(
-        [CONSOLE, "--auto", "--runs-dir", str(runs), *args],
+        [CONSOLE, "--auto", "--runs-dir", str(runs), *linger, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -70,3 +72,23 @@ def shared_sandbox() -> Iterator[Any]:
         yield sandbox
     finally:
         sandbox.stop()
+
+
+# -- the fault matrix's table ------------------------------------------------------------------------
+FAULT_ROWS: list[tuple[str, str, int, int, str]] = []
+
+
+def record_fault(fault: str, expected: str, exit_code: int, lines: int, message: str) -> None:
+    """One row of the fault matrix, printed at the end of the session (only rows whose test passed)."""
+    FAULT_ROWS.append((fault, expected, exit_code, lines, message))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not FAULT_ROWS:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("fault matrix")
+    write(f"{'fault':<36} {'expected':<44} {'exit':>4} {'lines kept':>10}  what the operator is told")
+    for fault, expected, code, lines, message in FAULT_ROWS:
+        told = message if len(message) <= 110 else message[:107] + "..."
+        write(f"{fault:<36} {expected:<44} {code:>4} {lines or '-':>10}  {told}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 import tempfile
 import time
 import urllib.request
@@ -19,7 +17,7 @@ from console.report import build_report
 from console.run_dir import RunRecorder, new_run_dir
 from console.targets import sandbox_target
 from stack.config import load_config
-from tests.e2e.conftest import CONSOLE, clean_env, find_run_dir, run_console
+from tests.e2e.conftest import run_console
 
 pytestmark = pytest.mark.slow
 
@@ -97,61 +95,6 @@ def test_node_without_efa_fails_the_run_and_the_reports_say_so() -> None:
     junit = (run.run_dir / "junit.xml").read_text()
     assert 'classname="node2" name="efa.provider"' in junit and "fi_getinfo: -61" in junit
     assert "node2: failed efa.devices, efa.provider, efa.domains" in run.stdout
-
-
-def test_node_that_never_registers_exits_4_naming_it() -> None:
-    run = run_console("--sandbox", "--sandbox-unregistered", "node2", "--sandbox-register-timeout", "3")
-    assert run.returncode == 4, run.stdout[-2000:]
-    assert "never registered with SSM" in run.stdout and "node2 (i-" in run.stdout
-    assert "node1 (i-" not in run.stdout.split("never registered")[1].split("\n")[0]
-
-
-def test_task_over_its_timeout_is_reported_timed_out() -> None:
-    run = run_console("--sandbox", "--sandbox-timeout", "6")
-    assert run.returncode == 1
-    assert {n["command_status"] for n in run.report["nodes"]} == {"TimedOut"}
-    assert "command TimedOut" in run.stdout
-
-
-def test_sigint_mid_run_cancels_commands_keeps_logs_and_exits_130() -> None:
-    runs = Path(tempfile.mkdtemp(prefix="runs-"))
-    proc = subprocess.Popen(
-        [CONSOLE, "--auto", "--runs-dir", str(runs), "--sandbox"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    seen = []
-    deadline = time.monotonic() + 300
-    for line in proc.stdout:
-        seen.append(line)
-        if "step gpu.devices" in line or time.monotonic() > deadline:
-            break
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, "".join(seen[-20:]) + out[-2000:] + err[-2000:]
-    run_dir = find_run_dir(runs)
-    assert run_dir is not None
-    report = json.loads((run_dir / "report.json").read_text())
-    assert {n["command_status"] for n in report["nodes"]} == {"Cancelled"}
-    for node in ("node1", "node2"):
-        log = (run_dir / f"{node}.log").read_text()
-        assert "task_runner: node" in log and "step" in log
-
-
-def test_throttled_calls_lose_and_repeat_nothing() -> None:
-    run = run_console("--sandbox", "--sandbox-throttle", "0.2")
-    assert run.returncode == 0, run.stdout[-3000:]
-    for node in ("node1", "node2"):
-        truth_files = sorted((run.run_dir / "sandbox" / "nodes" / node / "work").glob("ssm-*.stdout"))
-        truth = truth_files[-1].read_text().splitlines()
-        got = [
-            line for line in (run.run_dir / f"{node}.log").read_text().splitlines() if not line.startswith("[stderr] ")
-        ]
-        assert got == truth
 
 
 def test_operate_an_existing_stack_rerun_one_node_status_stop_start(shared_sandbox: Any) -> None:
