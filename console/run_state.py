@@ -111,7 +111,7 @@ def cut_back(run_dir: Path, sizes: dict[str, int]) -> list[str]:
 def latest_run(runs_dir: Path, stack: str | None = None) -> Path:
     """The newest run directory with a state (of one stack, or of any)."""
     pattern = f"{stack}/*/{STATE_FILE}" if stack else f"*/*/{STATE_FILE}"
-    states = sorted(runs_dir.glob(pattern), key=lambda p: p.stat().st_mtime)
+    states = sorted(runs_dir.glob(pattern), key=lambda p: (p.stat().st_mtime, p.parent.name))
     if not states:
         where = f"{runs_dir}/{stack or '*'}"
         raise RunStateError(f"no run with a saved state under {where}; give the run directory (RUN_DIR)")

@@ -124,14 +124,38 @@ def test_node_that_never_registers_exits_4_naming_it() -> None:
     record_fault("a node never registers", "exit 4, the node and what to check named", run.returncode, 0, message)
 
 
-def test_task_over_its_timeout_is_reported_timed_out() -> None:
-    run = run_console("--sandbox", "--sandbox-timeout", "6")
+def test_task_over_its_timeout_then_resume_runs_the_failed_nodes_again() -> None:
+    run = run_console("--sandbox", "--sandbox-timeout", "6", "--sandbox-linger", "300")
     assert run.returncode == 1
     assert {n["command_status"] for n in run.report["nodes"]} == {"TimedOut"}
     lines = assert_nothing_lost(run.run_dir)  # type: ignore[arg-type]
     message = _last_line(run.stdout, "result: FAILED")
-    assert "TimedOut" in run.stdout
+    assert "TimedOut" in run.stdout and "--resume" in run.stdout  # the sandbox waits for a resume
     record_fault("command timeout", "exit 1, every node TimedOut", run.returncode, lines, message)
+
+    def resume(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CONSOLE, "--auto", "--resume", str(run.run_dir), *extra],
+            capture_output=True,
+            text=True,
+            timeout=420,
+            env=clean_env(),
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    finished = resume()
+    assert finished.returncode == 2, finished.stdout + finished.stderr
+    assert "nothing to resume; --rerun-failed runs the tasks again on node1, node2" in finished.stderr
+    again = resume("--rerun-failed")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+    assert "resuming" in again.stdout and "from attach" in again.stdout
+    assert "== deploy" not in again.stdout and "== synth" not in again.stdout  # the stack is not deployed again
+    assert "0 of 22 files changed" in again.stdout  # nor the tasks uploaded again
+    report = json.loads((run.run_dir / "report.json").read_text())  # type: ignore[operator]
+    assert report["ok"] and {n["command_status"] for n in report["nodes"]} == {"Success"}
+    told = _last_line(again.stdout, "resuming")
+    record_fault("  then --resume --rerun-failed", "exit 0, no redeploy, no re-upload", again.returncode, 0, told)
 
 
 def test_throttled_calls_lose_and_repeat_nothing() -> None:
