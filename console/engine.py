@@ -479,7 +479,10 @@ exec env {versions} bash "$work/task_runner.sh" --source "s3://{bucket}/{TASKS_P
                 "executionTimeout": [str(self.target.command_timeout)],
             },
             TimeoutSeconds=600,
-            MaxConcurrency="100%",
+            # Every node at once (the checks need the head node's MLflow server while the others write to it),
+            # and one node's failure never stops the command on the others (SSM's default MaxErrors is 0).
+            MaxConcurrency=str(len(self.run_nodes)),
+            MaxErrors=str(len(self.run_nodes)),
             CloudWatchOutputConfig={"CloudWatchLogGroupName": log_group, "CloudWatchOutputEnabled": True},
         )
         self.command_id = sent["Command"]["CommandId"]
