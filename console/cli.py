@@ -287,9 +287,25 @@ def _resumed(args: argparse.Namespace) -> tuple[Path, RunState, list[Event]]:
     return run_dir, state, [from_json(line) for line in lines if line.strip()]
 
 
+def _is_sandbox_run(run_dir: Path) -> bool:
+    from console.run_state import RunState
+
+    return RunState.load(run_dir).sandbox
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     resume_state = None
     previous: list[Event] = []
+    interactive = not args.auto and sys.stdout.isatty() and sys.stdin.isatty()
+    if not args.resume and interactive and not args.existing:
+        # The console opening on a stack with a run in flight attaches to it rather than start a second one.
+        from console.run_state import run_in_flight
+        from console.sandbox.process import sandbox_alive
+
+        found = run_in_flight(args.runs_dir, resolve_config(parse_overrides(args.context)).stack_name, sandbox_alive)
+        if found is not None and _is_sandbox_run(found) == args.sandbox:
+            print(f"a run of this stack is in flight: attaching to {found}", flush=True)
+            args.resume, args.context = str(found), []
     if args.resume:
         run_dir, resume_state, previous = _resumed(args)
         overrides = dict(resume_state.overrides)
@@ -341,7 +357,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if resume_state is None:
         run_dir = new_run_dir(args.runs_dir, config.stack_name)
     recorder = RunRecorder(run_dir)
-    use_tui = not args.auto and sys.stdout.isatty() and sys.stdin.isatty()
+    use_tui = interactive
     auto_view = None if use_tui else AutoView(show_cdk=args.show_cdk)
     events: list[Event] = list(previous)
     app = None

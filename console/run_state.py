@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,3 +117,18 @@ def latest_run(runs_dir: Path, stack: str | None = None) -> Path:
         where = f"{runs_dir}/{stack or '*'}"
         raise RunStateError(f"no run with a saved state under {where}; give the run directory (RUN_DIR)")
     return states[-1].parent
+
+
+def run_in_flight(runs_dir: Path, stack: str, sandbox_alive: Callable[[Path], bool]) -> Path | None:
+    """The newest run of this stack whose command is still in flight, if any (the console opening on that
+    stack attaches to it instead of starting a second run). A sandbox run counts only while its sandbox lives."""
+    try:
+        run_dir = latest_run(runs_dir, stack)
+        state = RunState.load(run_dir)
+    except RunStateError:
+        return None
+    if not state.in_flight:
+        return None
+    if state.sandbox and not sandbox_alive(Path(state.sandbox_root or run_dir / "sandbox")):
+        return None
+    return run_dir

@@ -121,7 +121,8 @@ def _patch_resource_events() -> None:
             resource = original(logical_id, resource_json, resources_map, account_id, region_name)
         except Exception as err:
             if stack is not None:
-                _add_event(stack, logical_id, rtype, "CREATE_FAILED", f"{type(err).__name__}: {err}")
+                reason = str(err) if isinstance(err, SandboxResourceFault) else f"{type(err).__name__}: {err}"
+                _add_event(stack, logical_id, rtype, "CREATE_FAILED", reason)
             raise
         if stack is not None:  # a type the emulator skips (returns None) still completes, as in AWS
             physical = getattr(resource, "physical_resource_id", "") or ""

@@ -45,6 +45,14 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def sandbox_alive(root: Path) -> bool:
+    """Whether the sandbox process of this root still runs (its address file names a live process)."""
+    try:
+        return _alive(int(json.loads((root / INFO).read_text())["pid"]))
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 class SandboxProcess(SandboxEndpoint):
     """A console's handle on a sandbox process: the same endpoint interface as the in-process sandbox."""
 

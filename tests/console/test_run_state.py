@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from console.log_cursor import LogCursor
-from console.run_state import STATE_FILE, NodeRef, RunState, RunStateError, cut_back, latest_run
+from console.run_state import STATE_FILE, NodeRef, RunState, RunStateError, cut_back, latest_run, run_in_flight
 
 
 def _state() -> RunState:
@@ -88,3 +88,21 @@ def test_latest_run_is_the_newest_with_a_state(tmp_path: Path) -> None:
     (tmp_path / "stack-a" / "20261204T030000Z").mkdir()  # no state: not a candidate
     assert latest_run(tmp_path).name == "20261204T020000Z"
     assert latest_run(tmp_path, "stack-a").name == "20261204T020000Z"
+
+
+def test_run_in_flight_is_the_newest_run_with_a_live_command(tmp_path: Path) -> None:
+    run = tmp_path / "stack-a" / "20261204T010000Z"
+    run.mkdir(parents=True)
+    state = _state()
+    state.save(run)
+    alive = {"yes": True}
+    assert run_in_flight(tmp_path, "stack-a", lambda _: alive["yes"]) is None  # no command sent yet
+    state.command_id = "cmd-1"
+    state.save(run)
+    assert run_in_flight(tmp_path, "stack-a", lambda _: alive["yes"]) == run
+    assert run_in_flight(tmp_path, "stack-b", lambda _: alive["yes"]) is None
+    alive["yes"] = False  # a sandbox run whose sandbox is gone cannot be attached to
+    assert run_in_flight(tmp_path, "stack-a", lambda _: alive["yes"]) is None
+    state.sandbox, state.finished = False, True
+    state.save(run)
+    assert run_in_flight(tmp_path, "stack-a", lambda _: True) is None  # finished
