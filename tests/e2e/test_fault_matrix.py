@@ -57,6 +57,24 @@ def _last_line(text: str, needle: str) -> str:
     return next((line.strip() for line in reversed(text.splitlines()) if needle in line), "")
 
 
+def _console(*args: str, env: dict[str, str] | None = None, timeout: float = 420) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CONSOLE, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or clean_env(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def _passes_losing_nothing(run: ConsoleRun, fault: str, expected: str, told: str = "result: OK") -> None:
+    assert run.returncode == 0, run.stdout[-3000:]
+    lines = assert_nothing_lost(run.run_dir)  # type: ignore[arg-type]
+    record_fault(fault, expected, run.returncode, lines, told)
+
+
 def _start_console(runs: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
     out = runs / "console.out"
     proc = subprocess.Popen(
@@ -90,9 +108,7 @@ def baseline() -> ConsoleRun:
 
 
 def test_no_fault_baseline(baseline: ConsoleRun) -> None:
-    assert baseline.returncode == 0, baseline.stdout[-3000:]
-    lines = assert_nothing_lost(baseline.run_dir)  # type: ignore[arg-type]
-    record_fault("none (baseline)", "exit 0, every check passes", baseline.returncode, lines, "result: OK")
+    _passes_losing_nothing(baseline, "none (baseline)", "exit 0, every check passes")
 
 
 def test_deploy_failure_rolls_back_and_names_the_resource() -> None:
@@ -134,15 +150,7 @@ def test_task_over_its_timeout_then_resume_runs_the_failed_nodes_again() -> None
     record_fault("command timeout", "exit 1, every node TimedOut", run.returncode, lines, message)
 
     def resume(*extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [CONSOLE, "--auto", "--resume", str(run.run_dir), *extra],
-            capture_output=True,
-            text=True,
-            timeout=420,
-            env=clean_env(),
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        return _console("--auto", "--resume", str(run.run_dir), *extra)
 
     finished = resume()
     assert finished.returncode == 2, finished.stdout + finished.stderr
@@ -160,18 +168,14 @@ def test_task_over_its_timeout_then_resume_runs_the_failed_nodes_again() -> None
 
 def test_throttled_calls_lose_and_repeat_nothing() -> None:
     run = run_console("--sandbox", "--sandbox-throttle", "0.2")
-    assert run.returncode == 0, run.stdout[-3000:]
-    lines = assert_nothing_lost(run.run_dir)  # type: ignore[arg-type]
-    record_fault("20% of AWS calls throttled", "exit 0, retried", run.returncode, lines, "result: OK")
+    _passes_losing_nothing(run, "20% of AWS calls throttled", "exit 0, retried")
 
 
 def test_log_poll_errors_lose_and_repeat_nothing() -> None:
     run = run_console("--sandbox", "--sandbox-flaky-logs", "0.4")
-    assert run.returncode == 0, run.stdout[-3000:]
-    lines = assert_nothing_lost(run.run_dir)  # type: ignore[arg-type]
     warning = _last_line(run.stdout, "poll failed (ServiceUnavailableException), trying again")
     assert warning, "the console says when a poll failed"
-    record_fault("40% of log polls fail", "exit 0, polls retried", run.returncode, lines, warning)
+    _passes_losing_nothing(run, "40% of log polls fail", "exit 0, polls retried", warning)
 
 
 def test_sigint_mid_run_cancels_commands_keeps_logs_and_exits_130() -> None:
@@ -198,15 +202,7 @@ def test_sigkill_then_attach_gives_complete_logs_and_the_same_report(baseline: C
     proc.wait()
     assert not (run_dir / "report.json").exists()
     sandbox_info = json.loads((run_dir / "sandbox" / "sandbox.json").read_text())
-    attach = subprocess.run(
-        [CONSOLE, "attach", str(run_dir), "--auto"],
-        capture_output=True,
-        text=True,
-        timeout=420,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    attach = _console("attach", str(run_dir), "--auto")
     assert attach.returncode == 0, attach.stdout[-3000:] + attach.stderr[-2000:]
     assert "attached to command" in attach.stdout
     lines = assert_nothing_lost(run_dir)
@@ -275,15 +271,7 @@ def _console_without_aws(extra_env: dict[str, str], *args: str) -> subprocess.Co
     home = tempfile.mkdtemp()
     env = {**clean_env(), "HOME": home, "AWS_CONFIG_FILE": f"{home}/none", "AWS_SHARED_CREDENTIALS_FILE": f"{home}/no"}
     env.update(AWS_EC2_METADATA_DISABLED="true", **extra_env)
-    return subprocess.run(
-        [CONSOLE, "--auto", "--runs-dir", tempfile.mkdtemp(), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return _console("--auto", "--runs-dir", tempfile.mkdtemp(), *args, env=env, timeout=60)
 
 
 def test_missing_credentials() -> None:
@@ -322,15 +310,7 @@ BAD_CONTEXT = [
 @pytest.mark.parametrize(("override", "message"), BAD_CONTEXT, ids=[b[0][:24] for b in BAD_CONTEXT])
 def test_bad_context_value(override: str, message: str) -> None:
     runs = Path(tempfile.mkdtemp())
-    proc = subprocess.run(
-        [CONSOLE, "--auto", "--sandbox", "--runs-dir", str(runs), "-c", override],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    proc = _console("--auto", "--sandbox", "--runs-dir", str(runs), "-c", override, timeout=60)
     assert proc.returncode == 2 and proc.stderr.startswith(f"error: {message}"), proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert not list(runs.iterdir()), "a bad -c must fail before anything is started or written"
