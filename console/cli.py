@@ -150,10 +150,9 @@ OPERATIONS = {
 
 
 def cmd_operation(args: argparse.Namespace) -> int:
-    from console.auto import AutoView, write_reports
+    from console.auto import AutoView
     from console.aws_clients import CredentialsError
     from console.engine import Engine
-    from console.report import build_report, junit_xml
     from console.run_dir import RunRecorder, new_run_dir
     from console.targets import aws_target
 
@@ -182,15 +181,7 @@ def cmd_operation(args: argparse.Namespace) -> int:
             return engine.diff()
         if args.command == "rerun":
             exit_code = engine.run(deploy=False)
-            report = build_report(
-                events,
-                stack=config.stack_name,
-                region=config.region,
-                sandbox=False,
-                run_dir=str(recorder.path),
-                nodes=[n for n in engine.node_infos() if engine.only is None or n.name in engine.only],
-            )
-            write_reports(report, recorder.path, junit_xml(report), None, None)
+            write_run_reports(engine, events, recorder.path, sandbox=False, only=engine.only)
             return exit_code
         if args.command in ("stop", "start"):
             return engine.set_power(args.command == "start")
@@ -198,6 +189,30 @@ def cmd_operation(args: argparse.Namespace) -> int:
         return engine.destroy()
     finally:
         recorder.close()
+
+
+def write_run_reports(
+    engine: Engine,
+    events: list[Event],
+    run_dir: Path,
+    *,
+    sandbox: bool,
+    only: list[str] | None = None,
+    copies: tuple[Path | None, Path | None] = (None, None),
+) -> None:
+    """report.json and junit.xml in the run directory (and copies where asked), for the nodes that ran."""
+    from console.auto import write_reports
+    from console.report import build_report, junit_xml
+
+    report = build_report(
+        events,
+        stack=engine.config.stack_name,
+        region=engine.config.region,
+        sandbox=sandbox,
+        run_dir=str(run_dir),
+        nodes=[n for n in engine.node_infos() if only is None or n.name in only],
+    )
+    write_reports(report, run_dir, junit_xml(report), *copies)
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -328,10 +343,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     ):
         raise UsageError("--sandbox-* options need --sandbox")
 
-    from console.auto import AutoView, write_reports
+    from console.auto import AutoView
     from console.aws_clients import CredentialsError
     from console.engine import Engine
-    from console.report import build_report, junit_xml
     from console.run_dir import RunRecorder, new_run_dir
     from console.run_state import RunStateError
     from console.sandbox.runtime import SandboxError
@@ -440,15 +454,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 signal.signal(signal.SIGINT, previous_handler)
         if exit_code == EXIT_USAGE and resume_state is not None and engine.state is resume_state:
             return exit_code
-        report = build_report(
-            events,
-            stack=config.stack_name,
-            region=config.region,
-            sandbox=args.sandbox,
-            run_dir=str(run_dir),
-            nodes=engine.node_infos(),
-        )
-        write_reports(report, run_dir, junit_xml(report), args.report, args.junit)
+        write_run_reports(engine, events, run_dir, sandbox=args.sandbox, copies=(args.report, args.junit))
         print(f"report: {run_dir / 'report.json'}  junit: {run_dir / 'junit.xml'}  logs: {run_dir}", flush=True)
         return exit_code
     finally:
