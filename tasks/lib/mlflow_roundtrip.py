@@ -36,7 +36,10 @@ def main(argv: list) -> int:
     try:
         mlflow.set_tracking_uri(a.tracking_uri)
         experiment = mlflow.set_experiment(a.experiment)
-        with mlflow.start_run(run_name=f"verify-{a.node}", tags=tags) as run:
+        # The experiment id explicitly: when nodes create the experiment at the same moment, MLflow's
+        # set_experiment returns it on the losing side without making it active (MLflow 3.10 fluent.py),
+        # and the run would land in the Default experiment while this check reported the other one.
+        with mlflow.start_run(experiment_id=experiment.experiment_id, run_name=f"verify-{a.node}", tags=tags) as run:
             mlflow.log_params(params)
             mlflow.log_metrics(metrics)
         experiment_id, run_id = experiment.experiment_id, run.info.run_id
