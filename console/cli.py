@@ -302,32 +302,27 @@ def _resumed(args: argparse.Namespace) -> tuple[Path, RunState, list[Event]]:
     return run_dir, state, [from_json(line) for line in lines if line.strip()]
 
 
-def _is_sandbox_run(run_dir: Path) -> bool:
-    from console.run_state import RunState
-
-    return RunState.load(run_dir).sandbox
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     resume_state = None
     previous: list[Event] = []
     interactive = not args.auto and sys.stdout.isatty() and sys.stdin.isatty()
-    if not args.resume and interactive and not args.existing:
-        # The console opening on a stack with a run in flight attaches to it rather than start a second one.
-        from console.run_state import run_in_flight
-        from console.sandbox.process import sandbox_alive
+    if not args.resume:
+        overrides = parse_overrides(args.context)
+        config = resolve_config(overrides)
+        if interactive and not args.existing:
+            # The console opening on a stack with a run in flight attaches to it rather than start a second one.
+            from console.run_state import run_in_flight
+            from console.sandbox.process import sandbox_alive
 
-        found = run_in_flight(args.runs_dir, resolve_config(parse_overrides(args.context)).stack_name, sandbox_alive)
-        if found is not None and _is_sandbox_run(found) == args.sandbox:
-            print(f"a run of this stack is in flight: attaching to {found}", flush=True)
-            args.resume, args.context = str(found), []
+            found = run_in_flight(args.runs_dir, config.stack_name, sandbox_alive, sandbox=args.sandbox)
+            if found is not None:
+                print(f"a run of this stack is in flight: attaching to {found}", flush=True)
+                args.resume, args.context = str(found), []
     if args.resume:
         run_dir, resume_state, previous = _resumed(args)
         overrides = dict(resume_state.overrides)
+        config = resolve_config(overrides)
         args.sandbox = resume_state.sandbox
-    else:
-        overrides = parse_overrides(args.context)
-    config = resolve_config(overrides)
     if args.existing and (args.sandbox or args.auto):
         raise UsageError("--existing opens the console on a stack deployed in AWS: not with --sandbox or --auto")
     if not args.sandbox and any(
@@ -406,12 +401,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         engine = Engine(config, overrides, target, recorder, emit)
         engine.sandbox_root = str(sandbox.root) if sandbox is not None else None
 
+        refused: list[RunStateError] = []  # a resume with nothing to do: no new report
+
         def start(_post: object = None) -> int:
             if resume_state is None:
                 return engine.run(deploy=not args.existing)
             try:
                 return engine.resume(resume_state, previous, rerun_failed=args.rerun_failed)
             except RunStateError as err:
+                refused.append(err)
                 print(f"error: {err}", file=sys.stderr)
                 return EXIT_USAGE
 
@@ -452,7 +450,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 exit_code = start()
             finally:
                 signal.signal(signal.SIGINT, previous_handler)
-        if exit_code == EXIT_USAGE and resume_state is not None and engine.state is resume_state:
+        if refused:
             return exit_code
         write_run_reports(engine, events, run_dir, sandbox=args.sandbox, copies=(args.report, args.junit))
         print(f"report: {run_dir / 'report.json'}  junit: {run_dir / 'junit.xml'}  logs: {run_dir}", flush=True)

@@ -119,15 +119,18 @@ def latest_run(runs_dir: Path, stack: str | None = None) -> Path:
     return states[-1].parent
 
 
-def run_in_flight(runs_dir: Path, stack: str, sandbox_alive: Callable[[Path], bool]) -> Path | None:
+def run_in_flight(
+    runs_dir: Path, stack: str, sandbox_alive: Callable[[Path], bool], sandbox: bool | None = None
+) -> Path | None:
     """The newest run of this stack whose command is still in flight, if any (the console opening on that
-    stack attaches to it instead of starting a second run). A sandbox run counts only while its sandbox lives."""
+    stack attaches to it instead of starting a second run); `sandbox`: only runs of that kind. A sandbox
+    run counts only while its sandbox lives."""
     try:
         run_dir = latest_run(runs_dir, stack)
         state = RunState.load(run_dir)
     except RunStateError:
         return None
-    if not state.in_flight:
+    if not state.in_flight or (sandbox is not None and state.sandbox != sandbox):
         return None
     if state.sandbox and not sandbox_alive(Path(state.sandbox_root or run_dir / "sandbox")):
         return None

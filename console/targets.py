@@ -6,10 +6,12 @@ import os
 
 from console.aws_clients import AwsClients
 from console.engine import Target
-from console.sandbox.runtime import Sandbox
+from console.sandbox.runtime import SandboxEndpoint
 
 
-def sandbox_target(sandbox: Sandbox, *, register_timeout: float = 30, command_timeout: int | None = None) -> Target:
+def sandbox_target(
+    sandbox: SandboxEndpoint, *, register_timeout: float = 30, command_timeout: int | None = None
+) -> Target:
     aws_env = sandbox.aws_env()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | aws_env
     return Target(
@@ -21,7 +23,7 @@ def sandbox_target(sandbox: Sandbox, *, register_timeout: float = 30, command_ti
         command_timeout=command_timeout or 900,
         deploy_timeout=600,
         mlflow_url=sandbox.mlflow_url,
-        prepare=sandbox.bootstrap,  # type: ignore[attr-defined]
+        prepare=sandbox.bootstrap,
     )
 
 

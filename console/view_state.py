@@ -5,6 +5,7 @@ Keeps only bounded summaries: node output itself goes to the run directory and t
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from console.deploy_progress import DeployProgressModel
@@ -52,6 +53,19 @@ class NodeRow:
     exit_code: int | None = None
     lines: int = 0
     checks: dict[str, CheckReported] = field(default_factory=dict)
+
+    def check_counts(self) -> Counter[str]:
+        return Counter(c.status for c in self.checks.values())
+
+    def check_summary(self, kinds: tuple[str, ...] = ("pass", "fail", "warn", "skip"), sep: str = " ") -> str:
+        """Check counts by symbol, e.g. `✔9 ✘3`."""
+        counts = self.check_counts()
+        return sep.join(f"{SYMBOL[k]}{counts[k]}" for k in kinds if counts[k])
+
+    def status_line(self) -> str:
+        """The command's state, exit code and lines, e.g. `✔ Success exit 0 · 40 lines`."""
+        code = f" exit {self.exit_code}" if self.exit_code is not None else ""
+        return f"{COMMAND_SYMBOL.get(self.status, '·')} {self.status}{code} · {self.lines} lines"
 
     def efa(self) -> dict[str, str]:
         """One EFA matrix row: text cells that read without colour."""

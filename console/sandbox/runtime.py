@@ -15,6 +15,7 @@ import socket
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,7 @@ class SandboxEndpoint:
     port: int
     region: str
     mlflow_port: int
+    _bootstrapped: bool = False  # once per sandbox process; set on the instance
 
     @property
     def endpoint_url(self) -> str:
@@ -104,6 +106,36 @@ class SandboxEndpoint:
 
     def mlflow_url(self, private_ip: str) -> str:
         return f"http://{LOOPBACK}:{self.mlflow_port}"
+
+    def bootstrap(self, emit_line: Callable[[str], None]) -> None:
+        """`cdk bootstrap` once per sandbox (the stack's bucket auto-delete is a Lambda asset)."""
+        import subprocess
+        import tempfile
+
+        from console.cdk_cli import cdk_command
+        from stack.cdk_env import cdk_env
+
+        if self._bootstrapped:
+            return
+        env = cdk_env({k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | self.aws_env())
+        scratch = Path(tempfile.mkdtemp(prefix="cdk-bootstrap-"))
+        proc = subprocess.run(
+            # Outside the project: with its cdk.json the CLI would synth the app first, into the project's
+            # cdk.out, which another console's synth may hold locked. An explicit environment needs no app.
+            cdk_command(["bootstrap", f"aws://{ACCOUNT}/{self.region}", "--no-notices"]),
+            cwd=scratch,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+        shutil.rmtree(scratch, ignore_errors=True)
+        for line in (proc.stdout + proc.stderr).splitlines():
+            emit_line(line)
+        if proc.returncode != 0:
+            raise SandboxError(f"cdk bootstrap on the sandbox failed (exit {proc.returncode})")
+        self._bootstrapped = True
 
 
 class Sandbox(SandboxEndpoint):
@@ -213,37 +245,3 @@ class Sandbox(SandboxEndpoint):
             registers=node not in self.spec.unregistered,
             fail_task=node in self.spec.failing,
         )
-
-
-def _bootstrap(self: SandboxEndpoint, emit_line: object) -> None:
-    """`cdk bootstrap` once per sandbox (the stack's bucket auto-delete is a Lambda asset)."""
-    import subprocess
-    import tempfile
-
-    from console.cdk_cli import cdk_command
-    from stack.cdk_env import cdk_env
-
-    if getattr(self, "_bootstrapped", False):
-        return
-    env = cdk_env({k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | self.aws_env())
-    scratch = Path(tempfile.mkdtemp(prefix="cdk-bootstrap-"))
-    proc = subprocess.run(
-        # Outside the project: with its cdk.json the CLI would synth the app first, into the project's
-        # cdk.out, which another console's synth may hold locked. An explicit environment needs no app.
-        cdk_command(["bootstrap", f"aws://{ACCOUNT}/{self.region}", "--no-notices"]),
-        cwd=scratch,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-    shutil.rmtree(scratch, ignore_errors=True)
-    for line in (proc.stdout + proc.stderr).splitlines():
-        emit_line(line)  # type: ignore[operator]
-    if proc.returncode != 0:
-        raise SandboxError(f"cdk bootstrap on the sandbox failed (exit {proc.returncode})")
-    self._bootstrapped = True  # type: ignore[attr-defined]
-
-
-SandboxEndpoint.bootstrap = _bootstrap  # type: ignore[attr-defined]

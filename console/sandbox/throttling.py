@@ -44,18 +44,19 @@ def _answer(self: BaseResponse, error: ServiceException) -> object:
     return status, headers, body
 
 
+def _hit(share: float) -> bool:
+    if share <= 0:
+        return False
+    with _lock:
+        return _rng.random() < share
+
+
 def _call_action(self: BaseResponse) -> object:
     service = getattr(self, "service_name", "") or ""
-    if _state["flaky_logs"] > 0 and service == "logs" and "FilterLogEvents" in str(self.headers.get("X-Amz-Target")):
-        with _lock:
-            hit = _rng.random() < _state["flaky_logs"]
-        if hit:
-            return _answer(self, ServiceUnavailableException())
-    if _state["share"] > 0 and service in _THROTTLED:
-        with _lock:
-            hit = _rng.random() < _state["share"]
-        if hit:
-            return _answer(self, (Throttling if service in _QUERY else ThrottlingException)())
+    if service == "logs" and "FilterLogEvents" in str(self.headers.get("X-Amz-Target")) and _hit(_state["flaky_logs"]):
+        return _answer(self, ServiceUnavailableException())
+    if service in _THROTTLED and _hit(_state["share"]):
+        return _answer(self, (Throttling if service in _QUERY else ThrottlingException)())
     return _original(self)
 
 

@@ -447,8 +447,7 @@ class NixlConsoleApp(App[int]):
         nodes = self._q("#nodes", DataTable)
         for name in self.node_names:
             node = self.state.node(name)
-            counts = collections.Counter(c.status for c in node.checks.values())
-            summary = " ".join(f"{SYMBOL[k]}{counts[k]}" for k in ("pass", "fail", "warn", "skip") if counts[k])
+            summary, failed = node.check_summary(), node.check_counts()["fail"]
             code = f" ({node.exit_code})" if node.exit_code is not None else ""
             upsert_row(
                 nodes,
@@ -456,35 +455,30 @@ class NixlConsoleApp(App[int]):
                 [
                     name,
                     styled_cell(f"{COMMAND_SYMBOL.get(node.status, '·')} {node.status}{code}"),
-                    styled_cell(summary or SYMBOL[None]) if not counts["fail"] else Text(summary, style="red"),
+                    Text(summary, style="red") if failed else styled_cell(summary or SYMBOL[None]),
                     str(node.lines),
                     f"{name}.log",
                 ],
             )
-        for name in self.node_names:
-            node = self.state.node(name)
-            log_path = self.run_dir / f"{name}.log" if self.run_dir else "-"
-            status = f"{COMMAND_SYMBOL.get(node.status, '·')} {node.status}"
-            code = f" exit {node.exit_code}" if node.exit_code is not None else ""
-            self._set_text(f"#status-{name}", f"{status}{code} · {node.lines} lines · {log_path}")
+            self._set_text(f"#status-{name}", f"{node.status_line()} · {self._log_path(name)}")
+
+    def _log_path(self, node: str) -> str:
+        return str(self.run_dir / f"{node}.log") if self.run_dir else "-"
 
     def _render_grid(self) -> None:
         for name in self.node_names:
             node = self.state.node(name)
-            counts = collections.Counter(c.status for c in node.checks.values())
-            summary = "".join(f"{SYMBOL[k]}{counts[k]}" for k in ("pass", "fail", "warn") if counts[k])
             symbol = COMMAND_SYMBOL.get(node.status, "·")
             cell = Text(f"{symbol} ", style=_COLOUR.get(symbol, "cyan" if symbol == "▶" else ""))
             cell.append(name, style="bold" if name == self.focused_node else "")
-            cell.append(f" {summary}", style="red" if counts["fail"] else "")
+            failed = bool(node.check_counts()["fail"])
+            cell.append(f" {node.check_summary(('pass', 'fail', 'warn'), sep='')}", style="red" if failed else "")
             self._q(f"#cell-{name}", NodeCell).text = cell
         node = self.state.node(self.focused_node)
-        log_path = self.run_dir / f"{self.focused_node}.log" if self.run_dir else "-"
-        code = f" exit {node.exit_code}" if node.exit_code is not None else ""
         self._set_text(
             "#status-focused",
-            f"{self.focused_node}: {COMMAND_SYMBOL.get(node.status, '·')} {node.status}{code} · {node.lines} lines"
-            f" · {log_path}   ([ ] or arrows: other nodes)",
+            f"{self.focused_node}: {node.status_line()} · {self._log_path(self.focused_node)}"
+            "   ([ ] or arrows: other nodes)",
         )
 
     def on_data_table_cell_highlighted(self, message: DataTable.CellHighlighted) -> None:

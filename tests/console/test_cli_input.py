@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from console.engine import verdict
 from stack.cdk_env import PROJECT_ROOT
+from tests.e2e.conftest import no_aws_env
 
 CONSOLE = str(PROJECT_ROOT / ".venv" / "bin" / "nixl-console")
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    home = tempfile.mkdtemp()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(HOME=home, AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=str(Path(home) / "none"))
-    return subprocess.run([CONSOLE, *args], capture_output=True, text=True, timeout=60, env=env, check=False)
+    return subprocess.run([CONSOLE, *args], capture_output=True, text=True, timeout=60, env=no_aws_env(), check=False)
 
 
 @pytest.mark.parametrize(

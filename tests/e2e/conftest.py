@@ -41,6 +41,13 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NO_COLOR", "TEXTUAL"))}
 
 
+def no_aws_env(**extra: str) -> dict[str, str]:
+    """An environment with no AWS credentials anywhere (no variables, an empty home, no instance metadata)."""
+    home = tempfile.mkdtemp()
+    env = {**clean_env(), "HOME": home, "AWS_CONFIG_FILE": f"{home}/none", "AWS_SHARED_CREDENTIALS_FILE": f"{home}/no"}
+    return {**env, "AWS_EC2_METADATA_DISABLED": "true", **extra}
+
+
 def find_run_dir(runs: Path) -> Path | None:
     found = sorted(p for p in runs.glob("*/*") if p.is_dir())
     return found[-1] if found else None

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.e2e.conftest import CONSOLE, ConsoleRun, clean_env, find_run_dir, record_fault, run_console
+from tests.e2e.conftest import CONSOLE, ConsoleRun, clean_env, find_run_dir, no_aws_env, record_fault, run_console
 
 pytestmark = pytest.mark.slow
 
@@ -268,10 +268,7 @@ def expired_sts() -> Iterator[str]:
 
 
 def _console_without_aws(extra_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    home = tempfile.mkdtemp()
-    env = {**clean_env(), "HOME": home, "AWS_CONFIG_FILE": f"{home}/none", "AWS_SHARED_CREDENTIALS_FILE": f"{home}/no"}
-    env.update(AWS_EC2_METADATA_DISABLED="true", **extra_env)
-    return _console("--auto", "--runs-dir", tempfile.mkdtemp(), *args, env=env, timeout=60)
+    return _console("--auto", "--runs-dir", tempfile.mkdtemp(), *args, env=no_aws_env(**extra_env), timeout=60)
 
 
 def test_missing_credentials() -> None:
